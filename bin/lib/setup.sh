@@ -1,0 +1,71 @@
+# Shared by bin/lab and bin/test: install what lab needs from Debian, then
+# configure and build incrementally. Sourced, not run.
+#
+# The packages below are everything the build needs on a fresh Debian 12
+# machine with only the stock toolchain. As root they are installed with
+# apt-get; otherwise we print the one command to run and stop.
+
+lab_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+lab_packages=(cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev libedit-dev)
+
+# lab_missing_packages PKG...: prints the ones not installed.
+lab_missing_packages() {
+  local package
+  for package in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+      printf '%s\n' "$package"
+    fi
+  done
+}
+
+# lab_ensure_packages [EXTRA...]: installs missing packages as root, or
+# explains how and exits 1.
+lab_ensure_packages() {
+  local missing
+  mapfile -t missing < <(lab_missing_packages "${lab_packages[@]}" "$@")
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+    echo "lab: needs a Debian-like system with apt-get; install these by hand: ${missing[*]}" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "lab: missing packages. Install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "lab: installing ${missing[*]} (once)..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"/tmp/lab-apt.$$.log" 2>&1; then
+    tail -n 20 "/tmp/lab-apt.$$.log" >&2
+    echo "lab: apt-get failed (log above); fix it and run again" >&2
+    exit 1
+  fi
+  rm -f "/tmp/lab-apt.$$.log"
+}
+
+# lab_build PRESET [TARGET...]: configures (once) and builds quietly; on a
+# failure shows the build's output and exits 1.
+lab_build() {
+  local preset="$1"
+  shift
+  local build_dir="$lab_root/build/$preset"
+  local log="$build_dir.log"
+  mkdir -p "$lab_root/build"
+  if [ ! -f "$build_dir/build.ninja" ]; then
+    echo "lab: first build of lab ($preset); this takes a minute or two..." >&2
+    if ! (cd "$lab_root" && cmake --preset "$preset") >"$log" 2>&1; then
+      cat "$log" >&2
+      echo "lab: configuring failed (output above)" >&2
+      exit 1
+    fi
+  fi
+  local targets=()
+  local target
+  for target in "$@"; do targets+=(--target "$target"); done
+  if ! cmake --build "$build_dir" "${targets[@]}" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "lab: building lab failed (output above)" >&2
+    exit 1
+  fi
+}
