@@ -1,0 +1,38 @@
+// lab::todo marks the exact place in a stub where the student has work to do.
+//
+// Calling it throws lab::not_done, which the check harness reports as
+// "not done yet: <what> (exercises/primes.cpp:42)" instead of a failure
+// with a stack of confusing consequences.
+#pragma once
+
+#include <source_location>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace lab {
+
+class not_done : public std::logic_error {
+ public:
+  not_done(std::string_view what, std::source_location where);
+  const std::source_location& where() const noexcept { return where_; }
+
+ private:
+  std::source_location where_;
+};
+
+// Throws not_done naming `what` and the caller's file:line.
+// Also records the message so that the harness can still name it if the
+// exception escapes a thread and ends the program.
+[[noreturn]] void todo(std::string_view what,
+                       std::source_location where = std::source_location::current());
+
+// The message of the most recent todo() in this process, or "" if none.
+std::string last_todo_message();
+
+}  // namespace lab
+
+namespace lab::detail {
+// Forgets the last todo() message; the check harness calls it before each check.
+void clear_last_todo();
+}  // namespace lab::detail

@@ -1,0 +1,54 @@
+#include "lab/primes.hpp"
+
+#include <atomic>
+
+#include "lab/gil.hpp"
+#include "lab/work_log.hpp"
+
+namespace lab {
+namespace {
+
+// Settings are read by every worker on every call and written only before
+// workers start, so relaxed ordering is enough: thread creation and fork()
+// already order the write before the workers' reads.
+std::atomic<code_mode> mode{code_mode::interpreted};
+std::atomic<long> spacing{64};
+
+// The lecture's algorithm: n has no divisor d with 2 <= d <= n/2.
+// `pause` is called every `every` divisions (a safepoint, or nothing).
+template <typename Pause>
+bool trial_division(long n, long every, Pause pause) {
+  if (n < 2) return false;  // 0 and 1 are not prime
+  long until_pause = every;
+  for (long d = 2; d <= n / 2; ++d) {
+    if (n % d == 0) return false;
+    if (--until_pause == 0) {
+      pause();
+      until_pause = every;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_prime(long n) {
+  work_log::record(n);
+  const long every = spacing.load(std::memory_order_relaxed);
+  if (mode.load(std::memory_order_relaxed) == code_mode::native) {
+    gil_release native_code;  // a C extension letting other threads run
+    return trial_division(n, every, [] {});
+  }
+  gil_hold interpreted_code;  // Python bytecode runs only under the GIL
+  return trial_division(n, every, [] { gil::safepoint(); });
+}
+
+void set_is_prime_mode(code_mode new_mode) { mode.store(new_mode, std::memory_order_relaxed); }
+code_mode is_prime_mode() { return mode.load(std::memory_order_relaxed); }
+
+void set_safepoint_spacing(long divisions) {
+  spacing.store(divisions < 1 ? 1 : divisions, std::memory_order_relaxed);
+}
+long safepoint_spacing() { return spacing.load(std::memory_order_relaxed); }
+
+}  // namespace lab
