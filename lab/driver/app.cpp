@@ -1,0 +1,173 @@
+#include "app.hpp"
+
+#include <fmt/core.h>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "build_config.hpp"
+#include "suggest.hpp"
+
+namespace lab {
+namespace {
+
+// Set by SIGINT: the sandbox sees it and stops the running program, so that
+// Ctrl-C never leaves a student's program running in the background.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) { interrupted.store(true); }
+
+const char* const overview =
+    "lab: a concurrency lab. Run checks on your exercises, read hints, grade everything.\n"
+    "Start with:  lab list    then    lab exercise primes";
+
+// Every option name of `app` (e.g. "--stage"), for suggestions.
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app.get_options()) {
+    for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+    for (const auto& name : option->get_snames()) names.push_back("-" + name);
+  }
+  return names;
+}
+
+std::vector<std::string> subcommand_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+// The one-line message for arguments nobody expected; "" if there are none.
+std::string explain_extras(CLI::App& app) {
+  CLI::App* where = &app;
+  std::string path = "lab";
+  for (CLI::App* sub = &app; sub != nullptr;) {
+    auto parsed = sub->get_subcommands();
+    sub = parsed.empty() ? nullptr : parsed.front();
+    if (sub != nullptr) {
+      where = sub;
+      path += " " + sub->get_name();
+    }
+  }
+  const auto extras = app.remaining(true);
+  if (extras.empty()) return "";
+  const std::string& word = extras.front();
+  if (!word.empty() && word[0] == '-') {
+    auto names = option_names(*where);
+    if (where != &app) {
+      auto global = option_names(app);
+      names.insert(names.end(), global.begin(), global.end());
+    }
+    return fmt::format("{}: unknown option {}.{} ({} --help lists the options)", path, word,
+                       did_you_mean(word, names), path);
+  }
+  if (where == &app)
+    return fmt::format("lab: unknown command '{}'.{} (lab --help lists the commands)", word,
+                       did_you_mean(word, subcommand_names(app)));
+  return fmt::format("{}: unexpected argument '{}' ({} --help shows the usage)", path, word, path);
+}
+
+}  // namespace
+
+const course& app_context::the_course() {
+  if (!course_) {
+    const std::string root = course_dir.empty() ? build_config::source_dir : course_dir;
+    course_ = load_course(root, checks_dir);
+  }
+  return *course_;
+}
+
+progress_store& app_context::progress() {
+  if (!progress_) {
+    progress_.emplace(progress_file_for(the_course().root));
+    if (!progress_->warning().empty()) *err << progress_->warning() << "\n";
+  }
+  return *progress_;
+}
+
+const lesson_set& app_context::lessons() {
+  if (!lessons_) {
+    lessons_ = load_lessons(the_course().root / "lessons");
+    for (const auto& error : lessons_->errors) *err << "warning: " << error << " (this lesson is skipped)\n";
+  }
+  return *lessons_;
+}
+
+int run_parsed(CLI::App& app, app_context& context) {
+  if (const std::string problem = explain_extras(app); !problem.empty()) {
+    *context.err << problem << "\n";
+    return exit_code::bad_usage;
+  }
+  const auto chosen = app.get_subcommands();
+  if (chosen.empty()) return -1;
+  try {
+    const int code = context.runners.at(chosen.front())();
+    return interrupted.load() ? exit_code::interrupted : code;
+  } catch (const course_error& error) {
+    *context.err << "lab: " << error.what() << "\n";
+    return exit_code::bad_usage;
+  } catch (const std::exception& error) {
+    *context.err << "lab: internal error: " << error.what() << "\n";
+    return exit_code::lab_error;
+  }
+}
+
+void clear_interrupt() { interrupted.store(false); }
+bool interrupt_pending() { return interrupted.load(); }
+
+const exercise* find_exercise_or_explain(app_context& context, const std::string& name) {
+  const course& c = context.the_course();
+  if (const exercise* e = c.find(name)) return e;
+  *context.err << fmt::format("lab: no exercise named '{}'.{} (lab list shows them all)\n", name,
+                              did_you_mean(name, c.names()));
+  return nullptr;
+}
+
+std::unique_ptr<CLI::App> make_app(app_context& context) {
+  auto app = std::make_unique<CLI::App>(overview, "lab");
+  app->set_version_flag("--version", std::string("lab ") + build_config::version);
+  app->allow_extras();  // extras get lab's own message, with suggestions
+  app->fallthrough();   // global options may come after the subcommand
+  app->add_option("--course", context.course_dir, "Course folder (default: this checkout)")->check(CLI::ExistingDirectory);
+  app->add_option("--checks", context.checks_dir,
+                  "Folder of hidden checks, laid out as checks/ (for instructors keeping theirs private)")
+      ->check(CLI::ExistingDirectory);
+  setup_list(*app, context);
+  setup_exercise(*app, context);
+  setup_solution(*app, context);
+  setup_hint(*app, context);
+  setup_grade(*app, context);
+  setup_lessons(*app, context);
+  setup_demo(*app, context);
+  setup_progress(*app, context);
+  for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) sub->allow_extras();
+  return app;
+}
+
+int run_command_line(int argc, const char* const* argv) {
+  app_context context;
+  context.out = &std::cout;
+  context.err = &std::cerr;
+  context.cancel = &interrupted;
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+
+  auto app = make_app(context);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app->exit(error);  // --help, --version
+    std::cerr << fmt::format("lab: {} (lab --help shows the usage)\n", error.what());
+    return exit_code::bad_usage;
+  }
+  const int code = run_parsed(*app, context);
+  if (code >= 0) return code;
+  return run_repl(context);  // no subcommand: the interactive lessons
+}
+
+}  // namespace lab

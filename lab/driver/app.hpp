@@ -1,0 +1,94 @@
+// The lab command line: one CLI11 app with a subcommand per file
+// (cmd_list.cpp, cmd_exercise.cpp, ...). Each file has an options struct,
+// setup_x(CLI::App&, app_context&) and run_x(...). The same app will parse
+// the REPL's lines, so every subcommand works there with the same words.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "course.hpp"
+#include "lesson.hpp"
+#include "state.hpp"
+
+namespace lab {
+
+// Exit codes, for scripts and CI.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int failed = 1;       // a check failed or the code did not compile
+inline constexpr int bad_usage = 2;    // unknown command, option or exercise; bad input file
+inline constexpr int lab_error = 3;    // lab itself could not do its job
+inline constexpr int interrupted = 130;
+}  // namespace exit_code
+
+// What every subcommand shares: where the course is, the output streams,
+// and the flag that Ctrl-C sets.
+struct app_context {
+  std::string course_dir;  // --course (default: this checkout)
+  std::string checks_dir;  // --checks (default: <course>/checks)
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  // The runner of each subcommand, called after a successful parse.
+  std::map<const CLI::App*, std::function<int()>> runners;
+
+  // The course, loaded on first use. Throws course_error.
+  const course& the_course();
+  // The progress file of the course, loaded on first use; prints its warning once.
+  progress_store& progress();
+  // The course's lessons, loaded on first use; a malformed file is reported
+  // once on the error stream and the others still load.
+  const lesson_set& lessons();
+
+ private:
+  std::optional<course> course_;
+  std::optional<lesson_set> lessons_;
+  std::optional<progress_store> progress_;
+};
+
+// Builds the app with every subcommand registered.
+std::unique_ptr<CLI::App> make_app(app_context& context);
+
+// Parses argv and runs the chosen subcommand; returns the exit code.
+// Usage errors print one line naming the problem and the closest valid words.
+int run_command_line(int argc, const char* const* argv);
+
+// After a successful parse of `app`: reports unexpected arguments (one line
+// with the closest valid words), else runs the chosen subcommand. Returns
+// the exit code; with no subcommand chosen, returns -1.
+int run_parsed(CLI::App& app, app_context& context);
+
+// Ctrl-C: whether one is pending, and forgetting it (the REPL does, before
+// each command, so that a Ctrl-C at the prompt does not stop the next one).
+bool interrupt_pending();
+void clear_interrupt();
+
+// The REPL: `lab` with no arguments. See repl.cpp.
+int run_repl(app_context& context);
+
+// Finds exercise `name`, or prints "no exercise named ..." with the closest
+// names and returns nullptr.
+const exercise* find_exercise_or_explain(app_context& context, const std::string& name);
+
+// Records that slide `slide_number` (1-based) of a lesson was shown.
+void mark_slide_seen(progress_store& progress, const std::string& lesson_key, int slide_number);
+
+// Subcommand registration, one per cmd_*.cpp file.
+void setup_list(CLI::App& app, app_context& context);
+void setup_exercise(CLI::App& app, app_context& context);
+void setup_solution(CLI::App& app, app_context& context);
+void setup_hint(CLI::App& app, app_context& context);
+void setup_grade(CLI::App& app, app_context& context);
+void setup_lessons(CLI::App& app, app_context& context);
+void setup_demo(CLI::App& app, app_context& context);
+void setup_progress(CLI::App& app, app_context& context);
+
+}  // namespace lab

@@ -1,0 +1,44 @@
+// The builder: compiles one exercise's check program from the student's file
+// (or the solution) and the hidden checks, incrementally, the way `make`
+// would: a file is recompiled only if it, a header it includes, or the flags
+// changed. The compiler's diagnostics for the student's file come back
+// trimmed to the first errors, with file:line, and no build-system noise.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "course.hpp"
+
+namespace lab {
+
+enum class code_source { exercise, solution };
+enum class build_flavor { plain, tsan };
+
+struct build_result {
+  bool ok = false;
+  bool rebuilt = false;               // false: everything was up to date
+  std::filesystem::path program;      // the check program, when ok
+  std::string summary;                // one line, when not ok
+  std::string diagnostics;            // trimmed compiler/linker output, when not ok
+  bool course_bug = false;            // the checks themselves failed to build
+  double seconds = 0;
+};
+
+// Builds (or finds up to date) the check program for exercise `e` of `c`.
+// Called from the driver's main thread; runs the compiler as child processes.
+build_result build_check_program(const course& c, const exercise& e, code_source source, build_flavor flavor);
+
+// Keeps the compiler output up to and including the `max_errors`-th error
+// (with the notes that follow it), and at most `max_lines` lines.
+std::string trim_diagnostics(const std::string& output, int max_errors = 3, std::size_t max_lines = 40);
+
+// How many errors the compiler output reports.
+int count_errors(const std::string& output);
+
+// The one-line summary of a link failure: which function the checks need
+// that the student's file does not define; "" if it is not that kind.
+std::string explain_link_errors(const std::string& output, const std::string& student_file);
+
+}  // namespace lab

@@ -1,0 +1,109 @@
+// lab exercise NAME / lab solution NAME: build the student's file (or the
+// reference solution) with the hidden checks, run them boxed, and report.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <ostream>
+
+#include "app.hpp"
+#include "exercise_run.hpp"
+#include "report.hpp"
+#include "terminal.hpp"
+
+namespace lab {
+namespace {
+
+struct exercise_options {
+  std::string name;
+  std::optional<int> stage;
+  std::vector<int> workers;
+  std::optional<std::uint64_t> seed;
+  bool json = false;
+  bool no_timings = false;
+};
+
+// Merges this run into the student's progress: stages that passed now are
+// added, stages that failed now are removed; done when all stages pass.
+void record_progress(app_context& context, const exercise& e, const exercise_result& r) {
+  progress_store& progress = context.progress();
+  std::vector<int> passed = progress.exercise(e.name).value("stages_passed", std::vector<int>{});
+  for (const auto& stage : r.stages) {
+    std::erase(passed, stage.number);
+    if (stage.passed()) passed.push_back(stage.number);
+  }
+  std::sort(passed.begin(), passed.end());
+  progress.record_run(e.name, passed.size() == e.stages.size(), passed);
+  try {
+    progress.save();
+  } catch (const std::exception& error) {
+    *context.err << "warning: progress not saved: " << error.what() << "\n";
+  }
+}
+
+int run_exercise_command(const exercise_options& options, code_source source, app_context& context) {
+  const exercise* e = find_exercise_or_explain(context, options.name);
+  if (e == nullptr) return exit_code::bad_usage;
+  if (options.stage && (*options.stage < 1 || *options.stage > static_cast<int>(e->stages.size()))) {
+    *context.err << fmt::format("lab: {} has stages 1 to {}; there is no stage {}\n", e->name, e->stages.size(),
+                                *options.stage);
+    return exit_code::bad_usage;
+  }
+  run_options run;
+  run.source = source;
+  run.stage = options.stage;
+  run.workers = options.workers;
+  run.seed = options.seed;
+  run.timings = !options.no_timings;
+  run.cancel = context.cancel;
+  const style s = style_for(1);
+  const course& c = context.the_course();
+  if (options.json) {
+    const exercise_result result = run_exercise(c, *e, run);
+    *context.out << exercise_json(result).dump(2) << "\n";
+    if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
+    return result.passed() ? exit_code::ok : exit_code::failed;
+  }
+  // The verdict first; then the timings, row by row as they are measured.
+  exercise_result result = run_checks(c, *e, run);
+  print_verdict(*context.out, *e, result, s);
+  if (run.timings && e->timing && std::any_of(result.stages.begin(), result.stages.end(),
+                                              [](const stage_result& x) { return x.passed(); })) {
+    print_timing_header(*context.out, *e, result, s);
+    run_timings(c, *e, run, result, [&](const std::vector<timing_result>& row) { print_timing_rows(*context.out, row); });
+    print_timing_footer(*context.out, result, s);
+  }
+  print_next_step(*context.out, *e, result, s);
+  if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
+  return result.passed() ? exit_code::ok : exit_code::failed;
+}
+
+CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* name, const char* help,
+                            code_source source) {
+  auto options = std::make_shared<exercise_options>();
+  CLI::App* sub = app.add_subcommand(name, help);
+  sub->add_option("name", options->name, "The exercise (lab list shows them)")->required();
+  sub->add_option("--stage", options->stage, "Check only this stage (1, 2, ...)");
+  sub->add_option("--workers", options->workers, "Worker counts for the timing table, e.g. --workers 1,2,4")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--seed", options->seed, "Seed for the random inputs (a failure names its seed)");
+  sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
+  sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
+  context.runners[sub] = [options, source, &context] { return run_exercise_command(*options, source, context); };
+  return sub;
+}
+
+}  // namespace
+
+void setup_exercise(CLI::App& app, app_context& context) {
+  add_exercise_like(app, context, "exercise",
+                    "Build your exercises/ file, run the hidden checks, then time the stages that pass",
+                    code_source::exercise);
+}
+
+void setup_solution(CLI::App& app, app_context& context) {
+  add_exercise_like(app, context, "solution", "The same checks and timings, against the reference in solutions/",
+                    code_source::solution);
+}
+
+}  // namespace lab

@@ -1,0 +1,128 @@
+#include "course.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace lab {
+namespace {
+
+using json = nlohmann::json;
+
+const char* const info_path = "exercises/info.json";
+
+// 1-based line of byte `offset` in `text`.
+std::size_t line_of(const std::string& text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
+}
+
+// 1-based line where `"name": "<value>"` appears, for schema errors; 0 if unknown.
+std::size_t line_of_exercise(const std::string& text, const std::string& name) {
+  const auto at = text.find("\"" + name + "\"");
+  return at == std::string::npos ? 0 : line_of(text, at);
+}
+
+[[noreturn]] void fail(std::size_t line, const std::string& what) {
+  if (line == 0) throw course_error(fmt::format("{}: {}", info_path, what));
+  throw course_error(fmt::format("{}:{}: {}", info_path, line, what));
+}
+
+// Reads field `key` of `entry` as T, or `fallback` when absent.
+template <typename T>
+T field(const json& entry, const char* key, T fallback, std::size_t line, const std::string& who) {
+  if (!entry.contains(key)) return fallback;
+  try {
+    return entry.at(key).get<T>();
+  } catch (const json::exception&) {
+    fail(line, fmt::format("{}: \"{}\" has the wrong type", who, key));
+  }
+}
+
+timing_plan read_timing(const json& entry, std::size_t line, const std::string& who) {
+  timing_plan plan;
+  plan.size = field<long>(entry, "size", 10000, line, who);
+  plan.workers = field<std::vector<int>>(entry, "workers", {1, 5}, line, who);
+  plan.repeats = field<int>(entry, "repeats", 3, line, who);
+  if (plan.repeats < 1) fail(line, who + ": \"repeats\" must be at least 1");
+  for (const auto& row : entry.value("stages", json::array())) {
+    plan.rows.push_back({field<int>(row, "stage", 1, line, who), field<std::string>(row, "label", "", line, who),
+                         field<bool>(row, "native", false, line, who)});
+  }
+  return plan;
+}
+
+exercise read_exercise(const json& entry, const std::string& text) {
+  const std::string name = entry.value("name", "");
+  const std::size_t line = line_of_exercise(text, name);
+  if (name.empty()) fail(line, "an exercise has no \"name\"");
+  const std::string who = fmt::format("exercise \"{}\"", name);
+
+  exercise e;
+  e.name = name;
+  e.title = field<std::string>(entry, "title", name, line, who);
+  e.lesson = field<std::string>(entry, "lesson", "", line, who);
+  e.file = field<std::string>(entry, "file", name + ".cpp", line, who);
+  e.timeout_seconds = field<int>(entry, "timeout_seconds", 30, line, who);
+  e.max_tasks = field<int>(entry, "max_tasks", 128, line, who);
+  e.race_check_stages = field<std::vector<int>>(entry, "race_check_stages", {}, line, who);
+  e.hints = field<std::vector<std::string>>(entry, "hints", {}, line, who);
+  int number = 0;
+  for (const auto& stage : entry.value("stages", json::array()))
+    e.stages.push_back({++number, field<std::string>(stage, "title", "", line, who)});
+  if (e.stages.empty()) e.stages.push_back({1, ""});
+  if (entry.contains("timing")) e.timing = read_timing(entry.at("timing"), line, who);
+  return e;
+}
+
+}  // namespace
+
+const exercise* course::find(const std::string& name) const {
+  auto found = std::find_if(exercises.begin(), exercises.end(), [&](const exercise& e) { return e.name == name; });
+  return found == exercises.end() ? nullptr : &*found;
+}
+
+std::vector<std::string> course::names() const {
+  std::vector<std::string> result;
+  for (const auto& e : exercises) result.push_back(e.name);
+  return result;
+}
+
+std::filesystem::path course::exercise_file(const exercise& e) const { return root / "exercises" / e.file; }
+std::filesystem::path course::solution_file(const exercise& e) const { return root / "solutions" / e.file; }
+std::filesystem::path course::checks_dir(const exercise& e) const { return checks_root / e.name; }
+
+course load_course(const std::filesystem::path& root, const std::filesystem::path& checks_root) {
+  std::ifstream in(root / info_path);
+  if (!in) {
+    throw course_error(fmt::format("{}: cannot read it; is it a lab course folder? ({})", (root / info_path).string(),
+                                   root.string()));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::parse_error& error) {
+    fail(line_of(text, error.byte), fmt::format("not valid JSON ({})", error.what()));
+  }
+
+  course result;
+  result.root = root;
+  result.checks_root = checks_root.empty() ? root / "checks" : checks_root;
+  if (!document.is_object() || !document.contains("exercises") || !document["exercises"].is_array())
+    fail(1, "expected an object with an \"exercises\" list");
+  for (const auto& entry : document["exercises"]) {
+    exercise e = read_exercise(entry, text);
+    if (result.find(e.name) != nullptr) fail(line_of_exercise(text, e.name), "two exercises are named " + e.name);
+    result.exercises.push_back(std::move(e));
+  }
+  return result;
+}
+
+}  // namespace lab

@@ -1,0 +1,88 @@
+// Running an exercise: build its check program, run each stage's checks in
+// the sandbox, add a ThreadSanitizer pass where the course asks for one, and
+// time the stages that passed. The result is plain data for the reports.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builder.hpp"
+#include "course.hpp"
+
+namespace lab {
+
+struct check_result {
+  std::string name;
+  bool passed = false;
+  bool todo = false;     // failed at the stub's lab::todo(): not started yet
+  bool not_run = false;  // an earlier check stopped the program
+  std::string message;   // why it failed; "" when it passed
+  double seconds = 0;
+};
+
+struct stage_result {
+  int number = 0;
+  std::string title;
+  std::vector<check_result> checks;
+  std::string problem;  // what stopped the program, if anything ("timed out after 30 s ...")
+  bool passed() const;
+  bool not_started() const;  // every failure is a lab::todo()
+};
+
+struct timing_result {
+  int stage = 0;
+  std::string label;
+  bool native = false;
+  int workers = 0;
+  std::vector<double> samples;  // seconds, after one warm-up
+  double median = 0;
+  double speedup = 0;     // median of the 1-worker run / this median
+  double efficiency = 0;  // speedup / min(workers, cores): the share of the possible speedup
+  std::string error;      // when it could not be timed
+};
+
+struct exercise_result {
+  std::string exercise;
+  code_source source = code_source::exercise;
+  build_result build;
+  std::vector<stage_result> stages;
+  std::vector<timing_result> timings;
+  unsigned cores = 0;
+  std::uint64_t seed = 0;
+  bool passed() const;
+};
+
+struct run_options {
+  code_source source = code_source::exercise;
+  std::optional<int> stage;       // only this stage
+  std::vector<int> workers;       // overrides the course's timing workers
+  std::optional<std::uint64_t> seed;
+  bool timings = true;
+  bool race_check = true;
+  const std::atomic<bool>* cancel = nullptr;  // Ctrl-C in the REPL
+};
+
+// The seed used when none is given: fixed, so that runs are repeatable.
+inline constexpr std::uint64_t default_seed = 20261122;
+
+// Builds exercise `e` and runs its checks (no timings). Never throws for
+// anything the student's code does; the result says what happened.
+exercise_result run_checks(const course& c, const exercise& e, const run_options& options);
+
+// Times every row of the course's timing plan whose stage passed in `r`,
+// appending to r.timings. After each row (all its worker counts),
+// `on_row` is called with the row's results, speedups filled in.
+void run_timings(const course& c, const exercise& e, const run_options& options, exercise_result& r,
+                 const std::function<void(const std::vector<timing_result>&)>& on_row = {});
+
+// run_checks, then run_timings if options.timings.
+exercise_result run_exercise(const course& c, const exercise& e, const run_options& options);
+
+// The median of `samples` (the mean of the middle two for an even count).
+double median(std::vector<double> samples);
+
+}  // namespace lab

@@ -1,0 +1,4 @@
+// lab: main() parses and dispatches, nothing else.
+#include "app.hpp"
+
+int main(int argc, char** argv) { return lab::run_command_line(argc, argv); }

@@ -1,0 +1,231 @@
+#include "report.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace lab {
+namespace {
+
+using json = nlohmann::json;
+
+const char* const source_name[] = {"exercise", "solution"};
+
+std::string code_path(const exercise& e, code_source source) {
+  return (source == code_source::exercise ? "exercises/" : "solutions/") + e.file;
+}
+
+void print_build_failure(std::ostream& out, const exercise_result& r, const style& s) {
+  out << s.fail_mark() << " " << s.strong(r.build.summary) << "\n";
+  if (!r.build.diagnostics.empty()) out << "\n" << r.build.diagnostics;
+}
+
+void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
+  out << "\n" << s.strong(fmt::format("Stage {}", stage.number));
+  if (!stage.title.empty()) out << s.strong(": " + stage.title);
+  if (stage.not_started()) {
+    // Every check stopped at the stub's TODO: one line says it all.
+    auto todo = std::find_if(stage.checks.begin(), stage.checks.end(), [](const check_result& c) { return c.todo; });
+    out << "\n  " << s.fail_mark() << " " << todo->message << "\n";
+    return;
+  }
+  out << "\n";
+  for (const auto& check : stage.checks) {
+    if (check.passed) {
+      out << "  " << s.pass_mark() << " " << check.name << "\n";
+    } else {
+      out << "  " << s.fail_mark() << " " << check.name;
+      if (!check.message.empty()) out << s.note(" — ") << check.message;
+      out << "\n";
+    }
+  }
+}
+
+json check_json(const check_result& c, int stage) {
+  return {{"name", c.name}, {"passed", c.passed}, {"message", c.message}, {"stage", stage},
+          {"todo", c.todo}, {"not_run", c.not_run}, {"seconds", c.seconds}};
+}
+
+// The attribute-safe one-line form of a failure message.
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+  out << s.strong(fmt::format("{}: {}", e.name, e.title)) << s.note(fmt::format("  ({})", code_path(e, r.source)))
+      << "\n";
+  if (!r.build.ok) {
+    print_build_failure(out, r, s);
+    return;
+  }
+  for (const auto& stage : r.stages) print_stage(out, stage, s);
+  if (!r.passed()) out << s.note(fmt::format("\n  Inputs come from seed {}; --seed S replays another.", r.seed)) << "\n";
+}
+
+void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+  out << "\n"
+      << s.strong(fmt::format("Timings: median of {} runs after a warm-up, input size {}, {} core{}",
+                              e.timing->repeats, e.timing->size, r.cores, r.cores == 1 ? "" : "s"))
+      << "\n";
+  out << fmt::format("  {:<28} {:>7} {:>10} {:>9} {:>9}\n", "", "workers", "median", "speedup", "of ideal");
+}
+
+void print_timing_rows(std::ostream& out, const std::vector<timing_result>& rows) {
+  for (const auto& t : rows) {
+    if (!t.error.empty()) {
+      out << fmt::format("  {:<28} {:>7}   could not time: {}\n", t.label, t.workers, t.error);
+      continue;
+    }
+    const std::string speedup = t.speedup > 0 ? fmt::format("{:.2f}x", t.speedup) : "";
+    const std::string ideal = t.workers > 1 && t.efficiency > 0 ? fmt::format("{:.0f}%", t.efficiency * 100) : "";
+    out << fmt::format("  {:<28} {:>7} {:>8.3f} s {:>9} {:>9}\n", t.label, t.workers, t.median, speedup, ideal);
+  }
+  out.flush();
+}
+
+void print_timing_footer(std::ostream& out, const exercise_result& r, const style& s) {
+  out << s.note(fmt::format("  speedup = time with 1 worker / time with N; ideal = min(N, {} cores).", r.cores))
+      << "\n";
+}
+
+void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+  const auto passed = std::count_if(r.stages.begin(), r.stages.end(), [](const stage_result& x) { return x.passed(); });
+  const char* plural = r.stages.size() == 1 ? "" : "s";
+  out << "\n";
+  if (r.passed()) {
+    out << s.good(fmt::format("All {} stage{} of {} pass.", r.stages.size(), plural, e.name));
+    if (r.source == code_source::exercise && !e.lesson.empty())
+      out << fmt::format(" Back to the lesson: lab lesson {}", e.lesson);
+  } else {
+    out << s.bad(fmt::format("{} of {} stage{} pass.", passed, r.stages.size(), plural));
+    if (r.source == code_source::exercise)
+      out << fmt::format(" Edit {}; stuck? lab hint {}", code_path(e, r.source), e.name);
+  }
+  out << "\n";
+}
+
+void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+  print_verdict(out, e, r, s);
+  if (!r.timings.empty()) {
+    print_timing_header(out, e, r, s);
+    print_timing_rows(out, r.timings);
+    print_timing_footer(out, r, s);
+  }
+  print_next_step(out, e, r, s);
+}
+
+json exercise_json(const exercise_result& r) {
+  json checks = json::array(), stages = json::array(), timings = json::array();
+  for (const auto& stage : r.stages) {
+    json stage_checks = json::array();
+    for (const auto& check : stage.checks) {
+      checks.push_back(check_json(check, stage.number));
+      stage_checks.push_back(check_json(check, stage.number));
+    }
+    stages.push_back({{"stage", stage.number}, {"title", stage.title}, {"passed", stage.passed()},
+                      {"problem", stage.problem}, {"checks", stage_checks}});
+  }
+  for (const auto& t : r.timings) {
+    timings.push_back({{"stage", t.stage}, {"label", t.label}, {"native", t.native}, {"workers", t.workers},
+                       {"median_s", t.median}, {"samples_s", t.samples}, {"speedup", t.speedup},
+                       {"efficiency", t.efficiency}, {"error", t.error}});
+  }
+  return {{"exercise", r.exercise},
+          {"source", source_name[static_cast<int>(r.source)]},
+          {"passed", r.passed()},
+          {"seed", r.seed},
+          {"cores", r.cores},
+          {"build", {{"ok", r.build.ok}, {"rebuilt", r.build.rebuilt}, {"seconds", r.build.seconds},
+                     {"summary", r.build.summary}, {"diagnostics", r.build.diagnostics}}},
+          {"checks", checks},
+          {"stages", stages},
+          {"timings", timings}};
+}
+
+void print_grade(std::ostream& out, const std::vector<exercise_result>& results, const style& s) {
+  std::size_t passed = 0;
+  for (const auto& r : results) {
+    const auto stages_passed =
+        std::count_if(r.stages.begin(), r.stages.end(), [](const stage_result& x) { return x.passed(); });
+    std::string detail = r.build.ok ? fmt::format("{}/{} stages", stages_passed, r.stages.size()) : r.build.summary;
+    out << (r.passed() ? s.pass_mark() : s.fail_mark()) << " " << fmt::format("{:<16} ", r.exercise) << detail << "\n";
+    if (!r.build.ok) continue;
+    for (const auto& stage : r.stages)
+      for (const auto& check : stage.checks)
+        if (!check.passed && !check.not_run)
+          out << "    " << s.note(fmt::format("stage {}: {} — {}", stage.number, check.name, first_line(check.message)))
+              << "\n";
+    if (r.passed()) ++passed;
+  }
+  out << fmt::format("\n{} passed, {} failed\n", passed, results.size() - passed);
+}
+
+json grade_json(const std::vector<exercise_result>& results) {
+  json exercises = json::array();
+  std::size_t passed = 0;
+  for (const auto& r : results) {
+    exercises.push_back(exercise_json(r));
+    if (r.passed()) ++passed;
+  }
+  return {{"passed", passed == results.size()}, {"passed_count", passed},
+          {"failed_count", results.size() - passed}, {"exercises", exercises}};
+}
+
+std::string xml_escape(const std::string& text) {
+  std::string escaped;
+  for (char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': escaped += "&amp;"; break;
+      case '<': escaped += "&lt;"; break;
+      case '>': escaped += "&gt;"; break;
+      case '"': escaped += "&quot;"; break;
+      case '\'': escaped += "&apos;"; break;
+      default:
+        if (byte < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') break;  // not allowed in XML 1.0
+        escaped += ch;
+    }
+  }
+  return escaped;
+}
+
+std::string grade_junit(const std::vector<exercise_result>& results) {
+  std::string suites;
+  std::size_t total_tests = 0, total_failures = 0;
+  for (const auto& r : results) {
+    std::string cases;
+    std::size_t tests = 0, failures = 0;
+    double seconds = r.build.seconds;
+    const auto add_case = [&](const std::string& classname, const std::string& name, double time, bool passed,
+                              const std::string& message) {
+      ++tests;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(classname),
+                           xml_escape(name), time);
+      if (passed) {
+        cases += "/>\n";
+        return;
+      }
+      ++failures;
+      cases += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                           xml_escape(first_line(message)), xml_escape(message));
+    };
+    if (!r.build.ok) {
+      add_case(r.exercise, "compiles", r.build.seconds, false, r.build.summary + "\n" + r.build.diagnostics);
+    }
+    for (const auto& stage : r.stages) {
+      for (const auto& check : stage.checks) {
+        add_case(fmt::format("{}.stage{}", r.exercise, stage.number), check.name, check.seconds, check.passed,
+                 check.message);
+        seconds += check.seconds;
+      }
+    }
+    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n{}  </testsuite>\n",
+                          xml_escape(r.exercise), tests, failures, seconds, cases);
+    total_tests += tests;
+    total_failures += failures;
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lab\" tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
+                     total_tests, total_failures, suites);
+}
+
+}  // namespace lab

@@ -1,0 +1,89 @@
+// The sandbox: runs one untrusted program (a student's check program or a
+// demo) in a box and reports what happened.
+//
+// The box:
+//   * its own process group (and, as root, its own pids cgroup when the
+//     machine offers one), so that everything it starts can be found and
+//     killed afterwards; lab is a child subreaper, so that orphans that
+//     escape the group come back to it;
+//   * a wall-clock timeout, after which the whole box is killed;
+//   * resource limits: CPU time, address space, open files, file size, and
+//     a cap on processes + threads. As root RLIMIT_NPROC is not enforced,
+//     so there the cap comes from a pids cgroup or, failing that, from
+//     running the program as the unprivileged user "nobody";
+//   * standard output and error captured up to a cap (the rest is counted
+//     and dropped, never stored);
+//   * a result channel: a pipe whose write end the program finds on the file
+//     descriptor named by the environment variable LAB_RESULT_FD. The check
+//     harness writes its JSON lines there, so verdicts never come from
+//     scraping what the student's code prints.
+// After run_sandboxed returns, no process of the run is left.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lab {
+
+struct sandbox_limits {
+  std::chrono::milliseconds timeout{10'000};  // wall clock, then SIGKILL
+  std::uint64_t cpu_seconds = 60;             // RLIMIT_CPU; 0 = no limit
+  std::uint64_t address_space_bytes = 4ull << 30;  // RLIMIT_AS; 0 = no limit
+  int max_tasks = 256;                        // processes + threads in the box
+  std::uint64_t open_files = 256;             // RLIMIT_NOFILE
+  std::uint64_t file_size_bytes = 64ull << 20;  // RLIMIT_FSIZE
+  std::size_t output_cap_bytes = 64 << 10;    // kept per stream (stdout, stderr)
+  std::size_t channel_cap_bytes = 4 << 20;    // kept from the result channel
+};
+
+struct sandbox_request {
+  std::vector<std::string> argv;  // argv[0] is the program's path
+  std::vector<std::pair<std::string, std::string>> env;  // added to lab's own
+  std::filesystem::path working_dir;                     // empty: lab's own
+  sandbox_limits limits;
+  // When true the program's stdout and stderr are lab's own (a demo printing
+  // live to the terminal) instead of being captured; out/err stay empty.
+  bool pass_output = false;
+  // Set from another thread or a signal handler (e.g. Ctrl-C in the REPL) to
+  // stop the run early; the result's outcome is then `interrupted`.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+enum class sandbox_outcome {
+  exited,           // exit_code is valid
+  signaled,         // killed by term_signal (a crash, or the CPU limit)
+  timed_out,        // killed by lab after limits.timeout
+  interrupted,      // killed by lab because *cancel became true
+  failed_to_start,  // fork/exec failed; error says why
+};
+
+struct sandbox_result {
+  sandbox_outcome outcome = sandbox_outcome::failed_to_start;
+  int exit_code = -1;
+  int term_signal = 0;
+  std::string out;            // first limits.output_cap_bytes of stdout
+  std::string err;            // first limits.output_cap_bytes of stderr
+  std::uint64_t out_bytes = 0;  // everything the program wrote to stdout
+  std::uint64_t err_bytes = 0;
+  std::string channel;          // what the program wrote to the result channel
+  bool task_limit_hit = false;  // a fork or thread creation hit max_tasks
+  std::string containment;      // how tasks were capped: "cgroup", "nobody", "rlimit"
+  int leftovers_killed = 0;     // processes still alive after the run, killed by lab
+  std::chrono::duration<double> elapsed{};
+  std::string error;  // for failed_to_start
+};
+
+// Runs the request in a box and waits for it. Never throws for anything the
+// program does; throws std::system_error only if lab itself cannot make pipes.
+// Called from the driver's main thread.
+sandbox_result run_sandboxed(const sandbox_request& request);
+
+// "SIGSEGV (segmentation fault)"-style name for a signal number.
+std::string describe_signal(int signal_number);
+
+}  // namespace lab
