@@ -1,0 +1,75 @@
+#include "demo.hpp"
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <sstream>
+
+namespace lab::demos {
+namespace {
+
+template <typename T>
+T parse_number(const std::string& key, const std::string& text) {
+  T value{};
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size())
+    throw bad_param(fmt::format("{}={} is not a number", key, text));
+  return value;
+}
+
+}  // namespace
+
+const std::string* params::find(const std::string& key) const {
+  auto found = values_.find(key);
+  if (found == values_.end()) return nullptr;
+  used_[key] = true;
+  return &found->second;
+}
+
+long params::number(const std::string& key, long fallback) const {
+  const std::string* text = find(key);
+  return text == nullptr ? fallback : parse_number<long>(key, *text);
+}
+
+double params::real(const std::string& key, double fallback) const {
+  const std::string* text = find(key);
+  return text == nullptr ? fallback : parse_number<double>(key, *text);
+}
+
+std::vector<long> params::numbers(const std::string& key, std::vector<long> fallback) const {
+  const std::string* text = find(key);
+  if (text == nullptr) return fallback;
+  std::vector<long> values;
+  std::istringstream parts(*text);
+  std::string part;
+  while (std::getline(parts, part, ',')) values.push_back(parse_number<long>(key, part));
+  if (values.empty()) throw bad_param(fmt::format("{}= needs at least one number", key));
+  return values;
+}
+
+bool params::flag(const std::string& key, bool fallback) const {
+  const std::string* text = find(key);
+  if (text == nullptr) return fallback;
+  if (*text == "1" || *text == "yes" || *text == "on") return true;
+  if (*text == "0" || *text == "no" || *text == "off") return false;
+  throw bad_param(fmt::format("{}={} should be 0 or 1", key, *text));
+}
+
+std::vector<std::string> params::unused() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : values_)
+    if (!used_.count(key)) keys.push_back(key);
+  return keys;
+}
+
+std::map<std::string, demo>& registry() {
+  static std::map<std::string, demo> demos;
+  return demos;
+}
+
+registration::registration(demo d) {
+  const std::string name = d.name;
+  registry().emplace(name, std::move(d));
+}
+
+}  // namespace lab::demos
