@@ -1,0 +1,76 @@
+#include "report.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+namespace {
+
+lab::exercise_result sample_result() {
+  lab::exercise_result r;
+  r.exercise = "primes";
+  r.build.ok = true;
+  r.cores = 2;
+  lab::stage_result stage;
+  stage.number = 1;
+  stage.checks.push_back({"finds <primes> & \"more\"", true, false, false, "", 0.5});
+  stage.checks.push_back({"fails", false, false, false, "expected 2 < 3\nsecond line", 0.25});
+  r.stages.push_back(stage);
+  lab::timing_result t;
+  t.stage = 1;
+  t.workers = 5;
+  t.median = 0.2;
+  t.speedup = 1.0;
+  r.timings.push_back(t);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("xml escaping covers markup characters and drops control characters") {
+  CHECK(lab::xml_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;");
+  CHECK(lab::xml_escape(std::string("bell\x07") + "x") == "bellx");
+}
+
+TEST_CASE("the JSON report has the exercise and the verdict and flat checks and timings") {
+  const auto document = lab::exercise_json(sample_result());
+  CHECK(document["exercise"] == "primes");
+  CHECK(document["passed"] == false);
+  REQUIRE(document["checks"].size() == 2);
+  CHECK(document["checks"][1]["name"] == "fails");
+  CHECK(document["checks"][1]["passed"] == false);
+  CHECK(document["checks"][1]["stage"] == 1);
+  CHECK(document["timings"][0]["median_s"] == 0.2);
+  CHECK(document["timings"][0]["workers"] == 5);
+  CHECK(document["timings"][0]["speedup"] == 1.0);
+}
+
+TEST_CASE("the JUnit report has a test case per check and a failure with its message") {
+  const std::string xml = lab::grade_junit({sample_result()});
+  CHECK(xml.find("<testsuite name=\"primes\" tests=\"2\" failures=\"1\"") != std::string::npos);
+  CHECK(xml.find("name=\"finds &lt;primes&gt; &amp; &quot;more&quot;\"") != std::string::npos);
+  CHECK(xml.find("<failure message=\"expected 2 &lt; 3\">expected 2 &lt; 3\nsecond line</failure>") !=
+        std::string::npos);
+}
+
+TEST_CASE("a build failure becomes one failing test case named compiles") {
+  lab::exercise_result r;
+  r.exercise = "primes";
+  r.build.summary = "exercises/primes.cpp does not compile: 1 error.";
+  const std::string xml = lab::grade_junit({r});
+  CHECK(xml.find("name=\"compiles\"") != std::string::npos);
+  CHECK(xml.find("failures=\"1\"") != std::string::npos);
+}
+
+TEST_CASE("the grade text ends with the passed and failed counts") {
+  std::ostringstream out;
+  lab::print_grade(out, {sample_result()}, lab::style{});
+  CHECK(out.str().find("0 passed, 1 failed") != std::string::npos);
+  CHECK(out.str().find("stage 1: fails — expected 2 < 3") != std::string::npos);
+}
+
+TEST_CASE("the median of an even count is the mean of the middle two") {
+  CHECK(lab::median({3.0, 1.0, 2.0}) == 2.0);
+  CHECK(lab::median({4.0, 1.0, 3.0, 2.0}) == 2.5);
+  CHECK(lab::median({}) == 0.0);
+}

@@ -1,0 +1,164 @@
+// End-to-end: the real lab binary against the fixture course, whose
+// "students" misbehave in every way the runner must survive. Each gets its
+// own clear verdict, in bounded time, with nothing left running.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "lab_process.hpp"
+
+using lab_test::run_lab;
+
+namespace {
+
+lab_test::lab_run run_fixture(const std::string& exercise, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "exercise", exercise,
+                                   "--no-timings"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_lab(args);
+}
+
+// True if some check of the JSON report failed with a message containing `text`.
+bool some_check_says(const nlohmann::json& report, const std::string& text) {
+  for (const auto& check : report["checks"])
+    if (!check["passed"].get<bool>() && check["message"].get<std::string>().find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+bool nothing_left_of(const std::string& exercise) {
+  return lab_test::processes_running("/" + exercise + "/exercise-plain/check").empty();
+}
+
+}  // namespace
+
+TEST_CASE("student code that passes gets a pass and exit code 0") {
+  const auto run = run_fixture("passes", {"--json"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  const auto report = lab_test::output_json(run);
+  CHECK(report["passed"] == true);
+  CHECK(report["checks"].size() == 4);  // three checks and the ThreadSanitizer pass
+}
+
+TEST_CASE("a wrong answer fails its check with the values compared") {
+  const auto run = run_fixture("fails_check", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "work(10, 2) == 55 is 45 == 55"));
+}
+
+TEST_CASE("an untouched stub reports its TODO with file and line") {
+  const auto run = run_fixture("todo");
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("not done yet: sum the numbers up to n (exercises/todo.cpp:5)") != std::string::npos);
+}
+
+TEST_CASE("a compile error shows the compiler's first errors with file:line and a summary") {
+  const auto run = run_fixture("compile_error");
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("exercises/compile_error.cpp does not compile") != std::string::npos);
+  CHECK(run.out.find("exercises/compile_error.cpp:4:") != std::string::npos);
+  CHECK(run.out.find("CMake") == std::string::npos);
+  CHECK(run.out.find("ninja") == std::string::npos);
+}
+
+TEST_CASE("a deadlock times out with a hint and nothing is left running") {
+  const auto run = run_fixture("deadlock", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "timed out after 2 s: likely a deadlock or an endless loop"));
+  CHECK(nothing_left_of("deadlock"));
+  MESSAGE("deadlock verdict after ", run.seconds, " s");
+}
+
+TEST_CASE("a crash is reported with the signal's name") {
+  const auto run = run_fixture("crash", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "SIGSEGV"));
+  CHECK(nothing_left_of("crash"));
+}
+
+TEST_CASE("a flood of output neither hangs lab nor fills its memory") {
+  const auto run = run_fixture("flood", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "timed out after 3 s"));
+  CHECK(run.out.size() < 1'000'000);  // the flood itself never reaches lab's output
+  CHECK(nothing_left_of("flood"));
+}
+
+TEST_CASE("a fork bomb is contained and leaves no process behind") {
+  const auto run = run_fixture("fork_bomb", {"--json"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(nothing_left_of("fork_bomb"));
+  MESSAGE("fork bomb verdict after ", run.seconds, " s");
+}
+
+TEST_CASE("a data race that gives the right answer is caught by ThreadSanitizer") {
+  const auto run = run_fixture("race", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "ThreadSanitizer: data race"));
+  CHECK(some_check_says(report, "exercises/race.cpp:"));
+}
+
+TEST_CASE("a fixture solution passes through --checks pointing at the checks folder") {
+  const auto checks = (lab_test::fixture_course() / "checks").string();
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", checks, "solution",
+                            "deadlock", "--no-timings"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+}
+
+TEST_CASE("--checks pointing at a folder without the exercise's checks says so") {
+  const auto empty = lab_test::fresh_temp_dir();
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", empty.string(),
+                            "exercise", "passes"});
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("no checks for passes") != std::string::npos);
+}
+
+TEST_CASE("timings are reported as medians with a speedup against one worker") {
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "solution", "passes", "--json",
+                            "--workers", "1,2"});
+  const auto report = lab_test::output_json(run);
+  REQUIRE(report["timings"].size() == 2);
+  for (const auto& timing : report["timings"]) {
+    CHECK(timing["samples_s"].size() == 3);
+    CHECK(timing["median_s"].get<double>() > 0);
+    CHECK(timing["speedup"].get<double>() > 0);
+  }
+}
+
+TEST_CASE("hints come one at a time and the count is remembered") {
+  const auto state = lab_test::fresh_temp_dir();
+  const std::vector<std::pair<std::string, std::string>> env = {{"LAB_STATE_DIR", state.string()}};
+  const std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "hint", "passes"};
+  const auto first = run_lab(args, env);
+  CHECK(first.out.find("Hint 1 of 2: first hint") != std::string::npos);
+  const auto second = run_lab(args, env);
+  CHECK(second.out.find("Hint 2 of 2: second hint") != std::string::npos);
+  CHECK(second.out.find("first hint") == std::string::npos);
+  const auto again = run_lab(args, env);
+  CHECK(again.out.find("Hint 2 of 2") != std::string::npos);
+  CHECK(again.out.find("last hint") != std::string::npos);
+}
+
+TEST_CASE("lab list shows each exercise's status from the progress file") {
+  const auto state = lab_test::fresh_temp_dir();
+  const std::vector<std::pair<std::string, std::string>> env = {{"LAB_STATE_DIR", state.string()}};
+  const auto course = lab_test::fixture_course().string();
+  run_lab({"--course", course, "exercise", "passes", "--no-timings"}, env);
+  run_lab({"--course", course, "exercise", "fails_check", "--no-timings"}, env);
+  const auto list = run_lab({"--course", course, "list"}, env);
+  INFO(list.out);
+  CHECK(list.out.find("passes") != std::string::npos);
+  CHECK(list.out.find("done") != std::string::npos);
+  CHECK(list.out.find("failing (0/1 stages pass)") != std::string::npos);
+  CHECK(list.out.find("not started") != std::string::npos);
+}

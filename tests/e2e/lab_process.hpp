@@ -1,0 +1,43 @@
+// Running the real lab binary from the end-to-end tests, the way a student
+// or CI would, with a time bound so that no test can hang.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lab_test {
+
+struct lab_run {
+  int exit_code = -1;  // -1 if it had to be killed
+  std::string out;
+  std::string err;
+  double seconds = 0;
+};
+
+// Runs `lab args...` with a private progress folder (LAB_STATE_DIR) and
+// NO_COLOR set, plus `env`; kills it after `timeout`.
+lab_run run_lab(const std::vector<std::string>& args,
+                const std::vector<std::pair<std::string, std::string>>& env = {},
+                std::chrono::seconds timeout = std::chrono::seconds(300));
+
+// Parses a run's standard output as JSON (a failed test shows what it was).
+nlohmann::json output_json(const lab_run& run);
+
+// The fixture course under tests/fixtures/course, and the repository itself.
+std::filesystem::path fixture_course();
+std::filesystem::path repository();
+
+// A fresh, empty temporary folder.
+std::filesystem::path fresh_temp_dir();
+
+// Pids of live processes whose executable path contains `fragment`.
+std::vector<pid_t> processes_running(const std::string& fragment);
+
+}  // namespace lab_test
