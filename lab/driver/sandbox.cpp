@@ -382,6 +382,9 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
     waitpid(pid, nullptr, 0);
     for (int* fd : {&out_pipe[0], &err_pipe[0], &channel_pipe[0]}) close_fd(*fd);
     result.error = fmt::format("cannot run {}: {}", request.argv[0], std::strerror(exec_errno));
+    if (how == containment::as_nobody && exec_errno == EACCES)
+      result.error += " (as root without a pids cgroup, lab runs programs as the user nobody, who "
+                      "must be able to reach them: chmod o+rx the folders above the checkout)";
     return result;
   }
   close_fd(error_pipe[0]);
