@@ -2,6 +2,8 @@
 // reference solution) with the hidden checks, run them boxed, and report.
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <ostream>
 
@@ -64,7 +66,11 @@ int run_exercise_command(const exercise_options& options, code_source source, ap
     return result.passed() ? exit_code::ok : exit_code::failed;
   }
   // The verdict first; then the timings, row by row as they are measured.
+  // On a terminal, a status line says what is happening meanwhile.
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  if (terminal) *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
   exercise_result result = run_checks(c, *e, run);
+  if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
   print_verdict(*context.out, *e, result, s);
   if (run.timings && e->timing && std::any_of(result.stages.begin(), result.stages.end(),
                                               [](const stage_result& x) { return x.passed(); })) {
