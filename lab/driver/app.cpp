@@ -118,6 +118,14 @@ int run_parsed(CLI::App& app, app_context& context) {
 void clear_interrupt() { interrupted.store(false); }
 bool interrupt_pending() { return interrupted.load(); }
 
+void app_context::save_progress() {
+  try {
+    progress().save();
+  } catch (const std::exception& error) {
+    *err << "warning: progress not saved: " << error.what() << "\n";
+  }
+}
+
 const exercise* find_exercise_or_explain(app_context& context, const std::string& name) {
   const course& c = context.the_course();
   if (const exercise* e = c.find(name)) return e;

@@ -47,6 +47,9 @@ struct app_context {
   // The course's lessons, loaded on first use; a malformed file is reported
   // once on the error stream and the others still load.
   const lesson_set& lessons();
+  // Saves the progress file; if that fails, warns and carries on (a lost
+  // record of progress must not stop the student's work).
+  void save_progress();
 
  private:
   std::optional<course> course_;

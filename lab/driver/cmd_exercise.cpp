@@ -35,11 +35,7 @@ void record_progress(app_context& context, const exercise& e, const exercise_res
   }
   std::sort(passed.begin(), passed.end());
   progress.record_run(e.name, passed.size() == e.stages.size(), passed);
-  try {
-    progress.save();
-  } catch (const std::exception& error) {
-    *context.err << "warning: progress not saved: " << error.what() << "\n";
-  }
+  context.save_progress();
 }
 
 int run_exercise_command(const exercise_options& options, code_source source, app_context& context) {

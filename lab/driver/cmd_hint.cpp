@@ -38,11 +38,7 @@ int run_hint(const hint_options& options, app_context& context) {
     *context.out << s.note(fmt::format("`lab hint {}` again for the next one; --all repeats those seen.", e->name)) << "\n";
   if (upto > shown) {
     record["hints_shown"] = upto;
-    try {
-      progress.save();
-    } catch (const std::exception& error) {
-      *context.err << "warning: progress not saved: " << error.what() << "\n";
-    }
+    context.save_progress();
   }
   return exit_code::ok;
 }

@@ -48,11 +48,7 @@ int run_lesson(const lesson_options& options, app_context& context) {
     *context.out << render_slide(*l, static_cast<std::size_t>(i - 1), s, width) << "\n";
     mark_slide_seen(context.progress(), l->key, i);
   }
-  try {
-    context.progress().save();
-  } catch (const std::exception& error) {
-    *context.err << "warning: progress not saved: " << error.what() << "\n";
-  }
+  context.save_progress();
   return exit_code::ok;
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "sandbox.hpp"
+#include "lab/timing.hpp"
 
 namespace lab {
 namespace {
@@ -208,7 +209,7 @@ timing_result time_row(const course& c, const exercise& e, const std::filesystem
     if (event.value("event", "") == "timing_error") timing.error = event.value("message", "");
   }
   if (timing.samples.empty() && timing.error.empty()) timing.error = describe_stop(run, e);
-  if (!timing.samples.empty()) timing.median = median(timing.samples);
+  if (!timing.samples.empty()) timing.median = median_of(timing.samples);
   return timing;
 }
 
@@ -241,13 +242,6 @@ bool stage_result::not_started() const {
 bool exercise_result::passed() const {
   return build.ok && !stages.empty() &&
          std::all_of(stages.begin(), stages.end(), [](const stage_result& s) { return s.passed(); });
-}
-
-double median(std::vector<double> samples) {
-  if (samples.empty()) return 0;
-  std::sort(samples.begin(), samples.end());
-  const std::size_t middle = samples.size() / 2;
-  return samples.size() % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
 }
 
 exercise_result run_checks(const course& c, const exercise& e, const run_options& options) {

@@ -82,7 +82,5 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
 // run_checks, then run_timings if options.timings.
 exercise_result run_exercise(const course& c, const exercise& e, const run_options& options);
 
-// The median of `samples` (the mean of the middle two for an even count).
-double median(std::vector<double> samples);
 
 }  // namespace lab

@@ -51,11 +51,7 @@ void show_slide(repl_state& r) {
   app_context& c = *r.context;
   *c.out << render_slide(*r.current, r.slide, style_for(1), terminal_width(1)) << "\n";
   mark_slide_seen(c.progress(), r.current->key, static_cast<int>(r.slide) + 1);
-  try {
-    c.progress().save();
-  } catch (const std::exception& error) {
-    *c.err << "warning: progress not saved: " << error.what() << "\n";
-  }
+  c.save_progress();
 }
 
 int open_lesson(repl_state& r, const std::string& name) {

@@ -15,16 +15,12 @@
 
 namespace lab_test {
 namespace fs = std::filesystem;
-namespace {
-
-std::string slurp(const fs::path& path) {
+std::string read_text(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }
-
-}  // namespace
 
 fs::path fresh_temp_dir() {
   std::string pattern = (fs::temp_directory_path() / "lab-test-XXXXXX").string();
@@ -77,8 +73,8 @@ lab_run run_lab(const std::vector<std::string>& args, const std::vector<std::pai
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = slurp(out_file);
-  run.err = slurp(err_file);
+  run.out = read_text(out_file);
+  run.err = read_text(err_file);
   fs::remove_all(out_file.parent_path());
   return run;
 }

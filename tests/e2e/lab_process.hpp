@@ -34,6 +34,9 @@ nlohmann::json output_json(const lab_run& run);
 std::filesystem::path fixture_course();
 std::filesystem::path repository();
 
+// The whole content of a text file ("" if it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
 // A fresh, empty temporary folder.
 std::filesystem::path fresh_temp_dir();
 

@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs lab's REPL on the fixture course with `script` on standard input.
 lab_test::lab_run scripted_session(const std::string& script) {
   const auto folder = lab_test::fresh_temp_dir();
@@ -112,7 +105,7 @@ TEST_CASE("a scripted REPL session prints exactly the saved reference") {
   if (std::getenv("LAB_UPDATE_REFERENCE") != nullptr) std::ofstream(reference) << run.out;
   INFO("stderr: ", run.err);
   CHECK(run.exit_code == 0);
-  CHECK(run.out == slurp(reference));
+  CHECK(run.out == lab_test::read_text(reference));
   CHECK(run.out.find("\x1b[") == std::string::npos);  // no escape codes through a pipe
   CHECK(run.out.find("lab>") == std::string::npos);   // no prompt through a pipe
   CHECK(run.err.find("unknown command 'opn'. Did you mean: open") != std::string::npos);
@@ -139,7 +132,7 @@ TEST_CASE("on a terminal the REPL prompts and completes names and keeps history"
   session.send("quit\r");
   CHECK(session.wait_exit() == 0);
   // libedit's history file encodes spaces ("open\\040sample"): look for the words.
-  const std::string history = slurp(session.state() / "history");
+  const std::string history = lab_test::read_text(session.state() / "history");
   CHECK(history.find("open") != std::string::npos);
   CHECK(history.find("sample") != std::string::npos);
 }
