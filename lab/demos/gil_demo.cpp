@@ -1,0 +1,93 @@
+// Demos of the GIL analogue itself.
+//
+// lesson: gil
+//
+//   gil.countdown  a CPU-bound countdown split over 1, 2, 4 threads, holding
+//                  the GIL (no speedup) or releasing it (close to the cores).
+//   gil.handoff    how long a thread that wants the GIL waits for it while
+//                  another one computes: about one switch interval.
+#include <fmt/core.h>
+#include <lab/gil.hpp>
+#include <lab/timing.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "demo.hpp"
+
+namespace lab::demos {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Counts down from n; with `interpreted`, holds the GIL and passes a
+// safepoint every 64 steps, like bytecode in CPython's eval loop.
+void countdown(long n, bool interpreted) {
+  [[maybe_unused]] volatile long sink = 0;  // keeps the compiler from skipping the loop
+  if (!interpreted) {
+    for (long i = n; i > 0; --i) sink = i;
+    return;
+  }
+  gil_hold hold;
+  for (long i = n; i > 0; --i) {
+    sink = i;
+    if (i % 64 == 0) gil::safepoint();
+  }
+}
+
+int run_countdown(const params& p) {
+  const auto thread_counts = p.numbers("threads", {1, 2, 4});
+  const long total = p.number("n", 200'000'000);
+  const bool native = p.flag("native", false);
+  fmt::print("counting down from {} split over N threads, {}; median of 3 runs\n\n", total,
+             native ? "releasing the GIL (native code)" : "holding the GIL (interpreted)");
+  fmt::print("{:>8} {:>10} {:>9}\n", "threads", "time", "speedup");
+  double one = 0;
+  for (long threads : thread_counts) {
+    const double seconds = median_of(time_repeats(3, [&] {
+      std::vector<std::thread> workers;
+      for (long t = 0; t < threads; ++t) workers.emplace_back([&] { countdown(total / threads, !native); });
+      for (auto& worker : workers) worker.join();
+    }));
+    if (one == 0) one = seconds;
+    fmt::print("{:>8} {:>8.3f} s {:>8.2f}x\n", threads, seconds, one / seconds);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int run_handoff(const params& p) {
+  const double interval_ms = p.real("interval_ms", 5.0);
+  const long rounds = p.number("rounds", 20);
+  gil::set_switch_interval(std::chrono::microseconds(static_cast<long>(interval_ms * 1000)));
+  std::atomic<bool> stop{false};
+  std::thread cpu_bound([&] {
+    gil_hold hold;
+    while (!stop.load(std::memory_order_relaxed)) gil::safepoint();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let it take the GIL
+  std::vector<double> waits;
+  for (long r = 0; r < rounds; ++r) {
+    const auto start = clock_type::now();
+    gil::acquire();
+    waits.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - start).count());
+    gil::release();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // an "I/O wait" without the GIL
+  }
+  stop.store(true);
+  cpu_bound.join();
+  const double median = median_of(waits);
+  fmt::print("switch interval {} ms; a thread asking for the GIL while another computes waited\n", interval_ms);
+  fmt::print("median {:.3f} ms over {} tries ({:.2f} x the interval)\n", median, rounds, median / interval_ms);
+  return 0;
+}
+
+const registration countdown_demo{{"gil.countdown", "a CPU-bound countdown on threads, with and without the GIL",
+                                   "threads=1,2,4 n=N native=0|1", run_countdown}};
+const registration handoff_demo{{"gil.handoff", "how long a thread waits for the GIL: about one switch interval",
+                                 "interval_ms=5 rounds=N", run_handoff}};
+
+}  // namespace
+}  // namespace lab::demos

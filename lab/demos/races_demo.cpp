@@ -1,0 +1,124 @@
+// Demos of races on shared data.
+//
+// lesson: races
+//
+//   race.counter  N threads each do `tmp = n; <work>; n = tmp + 1`: updates get lost.
+//   race.bank     two withdrawals of $25 from a balance of $25 both succeed.
+//
+// A plain `long` written by two threads at once is undefined behaviour in
+// C++, so the shared values here are std::atomic with *separate* relaxed
+// loads and stores: every single access is well defined, but the
+// read-modify-write as a whole is not atomic, which is exactly the race the
+// lecture shows (and the one Python has between bytecodes).
+#include <fmt/core.h>
+#include <lab/gil.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "demo.hpp"
+
+namespace lab::demos {
+namespace {
+
+// A start gate that threads spin at (instead of sleeping, as std::latch may):
+// waking a sleeping thread can take longer than the whole race, so sleeping
+// threads would often not overlap at all.
+class spin_gate {
+ public:
+  explicit spin_gate(long parties) : parties_(parties) {}
+  void arrive_and_wait() {
+    arrived_.fetch_add(1);
+    while (arrived_.load() < parties_) std::this_thread::yield();
+  }
+
+ private:
+  const long parties_;
+  std::atomic<long> arrived_{0};
+};
+
+// Busy work between the read and the write: the race's window.
+void widen_window(long spins) {
+  for (long i = 0; i < spins; ++i) {
+    volatile long sink = i;
+    (void)sink;
+  }
+}
+
+int run_counter(const params& p) {
+  const long threads = p.number("threads", 2);
+  const long iterations = p.number("iterations", 1'000'000);
+  const long window = p.number("window", 50);
+  const bool under_gil = p.flag("gil", false);
+  std::atomic<long> n{0};
+  // Starting a thread takes longer than many increments: without a gate the
+  // first thread could finish before the second begins.
+  spin_gate start(threads);
+  std::vector<std::thread> workers;
+  for (long t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      start.arrive_and_wait();
+      std::optional<gil_hold> interpreted;
+      if (under_gil) interpreted.emplace();  // "Python" code: holds the GIL...
+      for (long i = 0; i < iterations; ++i) {
+        const long tmp = n.load(std::memory_order_relaxed);  // read
+        widen_window(window);
+        if (under_gil) gil::safepoint();  // ...but may hand it over between "bytecodes"
+        n.store(tmp + 1, std::memory_order_relaxed);         // write
+      }
+    });
+  for (auto& worker : workers) worker.join();
+  const long expected = threads * iterations;
+  const long actual = n.load();
+  fmt::print("{} threads x {} increments, window {} spins{}\n", threads, iterations, window,
+             under_gil ? ", under the GIL analogue" : "");
+  fmt::print("expected {}, got {}: {} updates lost ({:.1f}%)\n", expected, actual, expected - actual,
+             100.0 * static_cast<double>(expected - actual) / static_cast<double>(expected));
+  if (actual == expected)
+    fmt::print("No loss this time: the window was too narrow to be hit. Try window=500.\n");
+  return 0;
+}
+
+int run_bank(const params& p) {
+  const long balance_start = p.number("balance", 25);
+  const long withdraw = p.number("withdraw", 25);
+  const long trials = p.number("trials", 200);
+  // The slow step between the check and the act (a database call, say). A
+  // sleep lets the other withdrawal run its check meanwhile, even when both
+  // threads share one core.
+  const long delay_us = p.number("delay_us", 1000);
+  long both_succeeded = 0;
+  for (long trial = 0; trial < trials; ++trial) {
+    std::atomic<long> balance{balance_start};
+    std::atomic<int> paid{0};
+    spin_gate start(2);  // both customers at the counter at the same moment
+    const auto withdrawal = [&] {
+      start.arrive_and_wait();
+      if (balance.load(std::memory_order_relaxed) >= withdraw) {  // check...
+        std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+        balance.store(balance.load(std::memory_order_relaxed) - withdraw, std::memory_order_relaxed);  // ...act
+        paid.fetch_add(1);
+      }
+    };
+    std::thread a(withdrawal), b(withdrawal);
+    a.join();
+    b.join();
+    if (paid.load() == 2) ++both_succeeded;
+  }
+  fmt::print("balance ${}, two withdrawals of ${} at once, {} trials\n", balance_start, withdraw, trials);
+  fmt::print("both withdrawals succeeded in {} trials ({:.1f}%): the bank paid ${} from ${}\n", both_succeeded,
+             100.0 * static_cast<double>(both_succeeded) / static_cast<double>(trials), 2 * withdraw,
+             balance_start);
+  return 0;
+}
+
+const registration counter_demo{{"race.counter", "threads lose updates to a shared counter",
+                                 "threads=N iterations=N window=SPINS gil=0|1", run_counter}};
+const registration bank_demo{{"race.bank", "two withdrawals from one balance both succeed",
+                              "balance=N withdraw=N trials=N delay_us=N", run_bank}};
+
+}  // namespace
+}  // namespace lab::demos

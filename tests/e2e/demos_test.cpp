@@ -1,0 +1,65 @@
+// End-to-end: each demo prints the effect it exists to show, in the shape
+// the lessons describe. Races are probabilistic, so these tests check the
+// report's shape and its arithmetic, not how many updates were lost.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "lab_process.hpp"
+
+using lab_test::run_lab;
+
+TEST_CASE("race.counter reports expected and actual totals and the updates lost") {
+  const auto run = run_lab({"demo", "race.counter", "threads=2", "iterations=20000", "window=20"});
+  CHECK(run.exit_code == 0);
+  std::smatch numbers;
+  const std::regex line("expected (\\d+), got (\\d+): (\\d+) updates lost");
+  REQUIRE(std::regex_search(run.out, numbers, line));
+  CHECK(std::stol(numbers[1]) == 40000);
+  CHECK(std::stol(numbers[1]) - std::stol(numbers[2]) == std::stol(numbers[3]));
+}
+
+TEST_CASE("race.counter under the GIL analogue says so") {
+  const auto run = run_lab({"demo", "race.counter", "iterations=1000", "gil=1"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("under the GIL analogue") != std::string::npos);
+}
+
+TEST_CASE("race.bank counts the trials where both withdrawals succeeded") {
+  const auto run = run_lab({"demo", "race.bank", "trials=20"});
+  CHECK(run.exit_code == 0);
+  CHECK(std::regex_search(run.out, std::regex("both withdrawals succeeded in \\d+ trials")));
+}
+
+TEST_CASE("lock.deadlock names who waits for which lock and then shows the fix") {
+  const auto run = run_lab({"demo", "lock.deadlock"}, {}, std::chrono::seconds(60));
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("thread 1 holds lock A and waits for lock B") != std::string::npos);
+  CHECK(run.out.find("The fix: std::scoped_lock") != std::string::npos);
+}
+
+TEST_CASE("lock.counter prints the cost per increment for mutex and atomic") {
+  const auto run = run_lab({"demo", "lock.counter", "threads=1,2", "increments=20000"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("mutex ns/incr") != std::string::npos);
+  CHECK(std::regex_search(run.out, std::regex("\\n +2 +[0-9.]+ +[0-9.]+ +[0-9.]+x")));
+}
+
+TEST_CASE("fib.forgot_join shows the broken dispatcher and the fixed one with every result") {
+  const auto run = run_lab({"demo", "fib.forgot_join", "n=20", "inputs=3"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("broken: 3 x fib(20)") != std::string::npos);
+  CHECK(run.out.find("results ready: 3 of 3 (fib(20) = 6765)") != std::string::npos);
+}
+
+TEST_CASE("gil.handoff reports the median wait against the switch interval") {
+  const auto run = run_lab({"demo", "gil.handoff", "interval_ms=1", "rounds=5"});
+  CHECK(run.exit_code == 0);
+  CHECK(std::regex_search(run.out, std::regex("median [0-9.]+ ms over 5 tries")));
+}
+
+TEST_CASE("a demo parameter that is not a number is refused with the demo's parameters") {
+  const auto run = run_lab({"demo", "race.counter", "threads=two"});
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("threads=two is not a number") != std::string::npos);
+}
