@@ -11,8 +11,11 @@
 TEST_CASE("no test case name contains a comma or a wildcard") {
   const std::regex test_case("TEST_CASE\\(\"([^\"]*)\"");
   int names = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "tests")) {
-    if (entry.path().extension() != ".cpp" || entry.path().string().find("fixtures") != std::string::npos) continue;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(LAB_TEST_SOURCE_DIR) / "tests")) {
+    if (entry.path().extension() != ".cpp" ||
+        entry.path().string().find("fixtures") != std::string::npos)
+      continue;
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();

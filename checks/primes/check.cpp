@@ -25,13 +25,18 @@ using calc_primes_fn = std::vector<long> (*)(long, int);
 
 calc_primes_fn function_under_check() {
   switch (lab::check::stage()) {
-    case 2: return calc_primes_pool;
-    case 3: return calc_primes_processes;
-    default: return calc_primes_threads;
+    case 2:
+      return calc_primes_pool;
+    case 3:
+      return calc_primes_processes;
+    default:
+      return calc_primes_threads;
   }
 }
 
-bool uses_processes() { return lab::check::stage() == 3; }
+bool uses_processes() {
+  return lab::check::stage() == 3;
+}
 
 // The reference answer, by the sieve of Eratosthenes.
 std::vector<long> reference_primes(long end) {
@@ -45,7 +50,9 @@ std::vector<long> reference_primes(long end) {
   return primes;
 }
 
-std::string seed_note() { return "seed " + std::to_string(lab::check::seed()); }
+std::string seed_note() {
+  return "seed " + std::to_string(lab::check::seed());
+}
 
 // Runs the stage's function with a fresh work log and returns what it found.
 std::vector<long> run_logged(long end, int workers) {
@@ -148,6 +155,9 @@ TEST_CASE("leaves no thread or child process running when it returns") {
 }
 
 // What the timing table runs for each stage.
-static const lab::check::timed time_stage_1{1, [](long end, int workers) { calc_primes_threads(end, workers); }};
-static const lab::check::timed time_stage_2{2, [](long end, int workers) { calc_primes_pool(end, workers); }};
-static const lab::check::timed time_stage_3{3, [](long end, int workers) { calc_primes_processes(end, workers); }};
+static const lab::check::timed time_stage_1{
+    1, [](long end, int workers) { calc_primes_threads(end, workers); }};
+static const lab::check::timed time_stage_2{
+    2, [](long end, int workers) { calc_primes_pool(end, workers); }};
+static const lab::check::timed time_stage_3{
+    3, [](long end, int workers) { calc_primes_processes(end, workers); }};

@@ -37,9 +37,9 @@ class bad_param : public std::runtime_error {
 
 struct demo {
   std::string name;
-  std::string summary;                     // one line: what it shows
-  std::string params_help;                 // e.g. "stage=1|2|3 workers=1,5 native=0|1 end=N"
-  std::function<int(const params&)> run;   // returns the exit code
+  std::string summary;                    // one line: what it shows
+  std::string params_help;                // e.g. "stage=1|2|3 workers=1,5 native=0|1 end=N"
+  std::function<int(const params&)> run;  // returns the exit code
 };
 
 // All registered demos, by name.

@@ -48,7 +48,8 @@ int run_countdown(const params& p) {
   for (long threads : thread_counts) {
     const double seconds = median_of(time_repeats(3, [&] {
       std::vector<std::thread> workers;
-      for (long t = 0; t < threads; ++t) workers.emplace_back([&] { countdown(total / threads, !native); });
+      for (long t = 0; t < threads; ++t)
+        workers.emplace_back([&] { countdown(total / threads, !native); });
       for (auto& worker : workers) worker.join();
     }));
     if (one == 0) one = seconds;
@@ -79,14 +80,18 @@ int run_handoff(const params& p) {
   stop.store(true);
   cpu_bound.join();
   const double median = median_of(waits);
-  fmt::print("switch interval {} ms; a thread asking for the GIL while another computes waited\n", interval_ms);
-  fmt::print("median {:.3f} ms over {} tries ({:.2f} x the interval)\n", median, rounds, median / interval_ms);
+  fmt::print("switch interval {} ms; a thread asking for the GIL while another computes waited\n",
+             interval_ms);
+  fmt::print("median {:.3f} ms over {} tries ({:.2f} x the interval)\n", median, rounds,
+             median / interval_ms);
   return 0;
 }
 
-const registration countdown_demo{{"gil.countdown", "a CPU-bound countdown on threads, with and without the GIL",
+const registration countdown_demo{{"gil.countdown",
+                                   "a CPU-bound countdown on threads, with and without the GIL",
                                    "threads=1,2,4 n=N native=0|1", run_countdown}};
-const registration handoff_demo{{"gil.handoff", "how long a thread waits for the GIL: about one switch interval",
+const registration handoff_demo{{"gil.handoff",
+                                 "how long a thread waits for the GIL: about one switch interval",
                                  "interval_ms=5 rounds=N", run_handoff}};
 
 }  // namespace

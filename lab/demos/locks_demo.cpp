@@ -50,9 +50,10 @@ int run_counter(const params& p) {
       ++guarded;
     });
     // Relaxed: only the count matters, and join() publishes it.
-    const double with_atomic =
-        nanoseconds_per_increment(threads, total, [&] { atomic_count.fetch_add(1, std::memory_order_relaxed); });
-    fmt::print("{:>8} {:>16.1f} {:>16.1f} {:>8.1f}x\n", threads, with_mutex, with_atomic, with_mutex / with_atomic);
+    const double with_atomic = nanoseconds_per_increment(
+        threads, total, [&] { atomic_count.fetch_add(1, std::memory_order_relaxed); });
+    fmt::print("{:>8} {:>16.1f} {:>16.1f} {:>8.1f}x\n", threads, with_mutex, with_atomic,
+               with_mutex / with_atomic);
   }
   return 0;
 }
@@ -99,14 +100,16 @@ int run_deadlock(const params&) {
   });
   three.join();
   four.join();
-  fmt::print("\nThe fix: std::scoped_lock(c, d) in one thread and (d, c) in the other both finished.\n");
+  fmt::print(
+      "\nThe fix: std::scoped_lock(c, d) in one thread and (d, c) in the other both finished.\n");
   return 0;
 }
 
-const registration counter_demo{{"lock.counter", "the cost of an increment with a mutex and with an atomic",
+const registration counter_demo{{"lock.counter",
+                                 "the cost of an increment with a mutex and with an atomic",
                                  "threads=1,2 increments=N", run_counter}};
-const registration deadlock_demo{{"lock.deadlock", "two locks taken in opposite orders, and the fix", "",
-                                  run_deadlock}};
+const registration deadlock_demo{
+    {"lock.deadlock", "two locks taken in opposite orders, and the fix", "", run_deadlock}};
 
 }  // namespace
 }  // namespace lab::demos

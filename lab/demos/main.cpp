@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
                                found->second.params_help);
     return code;
   } catch (const lab::demos::bad_param& error) {
-    std::cerr << fmt::format("demo {}: {} (parameters: {})\n", name, error.what(), found->second.params_help);
+    std::cerr << fmt::format("demo {}: {} (parameters: {})\n", name, error.what(),
+                             found->second.params_help);
     return 2;
   }
 }

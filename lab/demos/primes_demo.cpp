@@ -41,7 +41,9 @@ double median_seconds(calc_fn calc, long end, long workers, code_mode mode, int 
   return median_of(time_repeats(repeats, [&] { calc(end, static_cast<int>(workers)); }));
 }
 
-unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+unsigned cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 int run_primes(const params& p) {
   const long stage = p.number("stage", 1);
@@ -57,7 +59,8 @@ int run_primes(const params& p) {
   fmt::print("{:>8} {:>10} {:>9}\n", "workers", "median", "speedup");
   double one = 0;
   for (long w : workers) {
-    const double seconds = median_seconds(entry.fn, end, w, native ? code_mode::native : code_mode::interpreted, repeats);
+    const double seconds = median_seconds(
+        entry.fn, end, w, native ? code_mode::native : code_mode::interpreted, repeats);
     if (w == workers.front()) one = seconds;
     fmt::print("{:>8} {:>8.3f} s {:>8.2f}x\n", w, seconds, one / seconds);
     std::fflush(stdout);
@@ -71,7 +74,8 @@ int run_contrast(const params& p) {
   const int repeats = static_cast<int>(p.number("repeats", 3));
   fmt::print("primes below {} on std::threads: is_prime holding the GIL, then releasing it\n", end);
   fmt::print("median of {} runs after a warm-up; this machine has {} cores\n\n", repeats, cores());
-  fmt::print("{:>8} {:>14} {:>9} {:>14} {:>9}\n", "workers", "under the GIL", "speedup", "GIL released", "speedup");
+  fmt::print("{:>8} {:>14} {:>9} {:>14} {:>9}\n", "workers", "under the GIL", "speedup",
+             "GIL released", "speedup");
   double gil_one = 0, native_one = 0;
   for (long w : workers) {
     const double gil = median_seconds(calc_primes_threads, end, w, code_mode::interpreted, repeats);
@@ -87,9 +91,11 @@ int run_contrast(const params& p) {
   return 0;
 }
 
-const registration primes_demo{{"primes", "time one stage of the primes solution, 1 worker against N",
+const registration primes_demo{{"primes",
+                                "time one stage of the primes solution, 1 worker against N",
                                 "stage=1|2|3 workers=1,5 native=0|1 end=N repeats=N", run_primes}};
-const registration contrast_demo{{"gil.contrast", "threads under the GIL against threads without it",
+const registration contrast_demo{{"gil.contrast",
+                                  "threads under the GIL against threads without it",
                                   "workers=1,2,4 end=N repeats=N", run_contrast}};
 
 }  // namespace

@@ -66,8 +66,8 @@ int run_counter(const params& p) {
       for (long i = 0; i < iterations; ++i) {
         const long tmp = n.load(std::memory_order_relaxed);  // read
         widen_window(window);
-        if (under_gil) gil::safepoint();  // ...but may hand it over between "bytecodes"
-        n.store(tmp + 1, std::memory_order_relaxed);         // write
+        if (under_gil) gil::safepoint();              // ...but may hand it over between "bytecodes"
+        n.store(tmp + 1, std::memory_order_relaxed);  // write
       }
     });
   for (auto& worker : workers) worker.join();
@@ -75,7 +75,8 @@ int run_counter(const params& p) {
   const long actual = n.load();
   fmt::print("{} threads x {} increments, window {} spins{}\n", threads, iterations, window,
              under_gil ? ", under the GIL analogue" : "");
-  fmt::print("expected {}, got {}: {} updates lost ({:.1f}%)\n", expected, actual, expected - actual,
+  fmt::print("expected {}, got {}: {} updates lost ({:.1f}%)\n", expected, actual,
+             expected - actual,
              100.0 * static_cast<double>(expected - actual) / static_cast<double>(expected));
   if (actual == expected)
     fmt::print("No loss this time: the window was too narrow to be hit. Try window=500.\n");
@@ -99,7 +100,8 @@ int run_bank(const params& p) {
       start.arrive_and_wait();
       if (balance.load(std::memory_order_relaxed) >= withdraw) {  // check...
         std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-        balance.store(balance.load(std::memory_order_relaxed) - withdraw, std::memory_order_relaxed);  // ...act
+        balance.store(balance.load(std::memory_order_relaxed) - withdraw,
+                      std::memory_order_relaxed);  // ...act
         paid.fetch_add(1);
       }
     };
@@ -108,10 +110,12 @@ int run_bank(const params& p) {
     b.join();
     if (paid.load() == 2) ++both_succeeded;
   }
-  fmt::print("balance ${}, two withdrawals of ${} at once, {} trials\n", balance_start, withdraw, trials);
-  fmt::print("both withdrawals succeeded in {} trials ({:.1f}%): the bank paid ${} from ${}\n", both_succeeded,
-             100.0 * static_cast<double>(both_succeeded) / static_cast<double>(trials), 2 * withdraw,
-             balance_start);
+  fmt::print("balance ${}, two withdrawals of ${} at once, {} trials\n", balance_start, withdraw,
+             trials);
+  fmt::print("both withdrawals succeeded in {} trials ({:.1f}%): the bank paid ${} from ${}\n",
+             both_succeeded,
+             100.0 * static_cast<double>(both_succeeded) / static_cast<double>(trials),
+             2 * withdraw, balance_start);
   return 0;
 }
 

@@ -18,7 +18,9 @@ namespace {
 // Ctrl-C never leaves a student's program running in the background.
 std::atomic<bool> interrupted{false};
 
-extern "C" void on_interrupt(int) { interrupted.store(true); }
+extern "C" void on_interrupt(int) {
+  interrupted.store(true);
+}
 
 const char* const overview =
     "lab: a concurrency lab. Run checks on your exercises, read hints, grade everything.\n"
@@ -36,7 +38,8 @@ std::vector<std::string> option_names(const CLI::App& app) {
 
 std::vector<std::string> subcommand_names(const CLI::App& app) {
   std::vector<std::string> names;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    names.push_back(sub->get_name());
   return names;
 }
 
@@ -91,7 +94,8 @@ progress_store& app_context::progress() {
 const lesson_set& app_context::lessons() {
   if (!lessons_) {
     lessons_ = load_lessons(the_course().root / "lessons");
-    for (const auto& error : lessons_->errors) *err << "warning: " << error << " (this lesson is skipped)\n";
+    for (const auto& error : lessons_->errors)
+      *err << "warning: " << error << " (this lesson is skipped)\n";
   }
   return *lessons_;
 }
@@ -115,8 +119,12 @@ int run_parsed(CLI::App& app, app_context& context) {
   }
 }
 
-void clear_interrupt() { interrupted.store(false); }
-bool interrupt_pending() { return interrupted.load(); }
+void clear_interrupt() {
+  interrupted.store(false);
+}
+bool interrupt_pending() {
+  return interrupted.load();
+}
 
 void app_context::save_progress() {
   try {
@@ -139,9 +147,11 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   app->set_version_flag("--version", std::string("lab ") + build_config::version);
   app->allow_extras();  // extras get lab's own message, with suggestions
   app->fallthrough();   // global options may come after the subcommand
-  app->add_option("--course", context.course_dir, "Course folder (default: this checkout)")->check(CLI::ExistingDirectory);
-  app->add_option("--checks", context.checks_dir,
-                  "Folder of hidden checks, laid out as checks/ (for instructors keeping theirs private)")
+  app->add_option("--course", context.course_dir, "Course folder (default: this checkout)")
+      ->check(CLI::ExistingDirectory);
+  app->add_option(
+         "--checks", context.checks_dir,
+         "Folder of hidden checks, laid out as checks/ (for instructors keeping theirs private)")
       ->check(CLI::ExistingDirectory);
   setup_list(*app, context);
   setup_exercise(*app, context);
@@ -151,7 +161,8 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   setup_lessons(*app, context);
   setup_demo(*app, context);
   setup_progress(*app, context);
-  for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) sub->allow_extras();
+  for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; }))
+    sub->allow_extras();
   return app;
 }
 

@@ -23,9 +23,9 @@ namespace lab {
 // Exit codes, for scripts and CI.
 namespace exit_code {
 inline constexpr int ok = 0;
-inline constexpr int failed = 1;       // a check failed or the code did not compile
-inline constexpr int bad_usage = 2;    // unknown command, option or exercise; bad input file
-inline constexpr int lab_error = 3;    // lab itself could not do its job
+inline constexpr int failed = 1;     // a check failed or the code did not compile
+inline constexpr int bad_usage = 2;  // unknown command, option or exercise; bad input file
+inline constexpr int lab_error = 3;  // lab itself could not do its job
 inline constexpr int interrupted = 130;
 }  // namespace exit_code
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +35,26 @@ std::uint64_t stable_hash(const std::string& text) {
   return hash;
 }
 
+// An exclusive flock() on a folder's ".lock" file, held while it lives.
+class folder_lock {
+ public:
+  explicit folder_lock(const fs::path& dir)
+      : fd_(open((dir / ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
+    if (fd_ >= 0) {
+      while (flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~folder_lock() {
+    if (fd_ >= 0) close(fd_);  // closing releases the lock
+  }
+  folder_lock(const folder_lock&) = delete;
+  folder_lock& operator=(const folder_lock&) = delete;
+
+ private:
+  int fd_;
+};
+
 // A compile or link step: the command, and where its output goes.
 struct step {
   std::vector<std::string> argv;
@@ -46,7 +67,8 @@ struct step {
 bool start_step(step& s, const fs::path& dir) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, s.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, s.log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
@@ -89,7 +111,8 @@ bool up_to_date(const fs::path& object, const fs::path& dir, const std::string& 
   std::error_code ec;
   const fs::path depfile = fs::path(object).replace_extension(".d");
   const fs::path flagfile = fs::path(object).replace_extension(".flags");
-  if (!fs::exists(object, ec) || !fs::exists(depfile, ec) || read_file(flagfile) != flags) return false;
+  if (!fs::exists(object, ec) || !fs::exists(depfile, ec) || read_file(flagfile) != flags)
+    return false;
   const auto built = fs::last_write_time(object, ec);
   for (const auto& dep : read_depfile(depfile)) {
     const fs::path full = dep.is_absolute() ? dep : dir / dep;
@@ -108,8 +131,10 @@ std::string path_for_compiler(const fs::path& file, const fs::path& root) {
 }
 
 std::vector<std::string> compile_flags(build_flavor flavor) {
-  std::vector<std::string> flags = {"-std=c++20", "-pthread", "-g", "-Wall", "-Wextra",
-                                    "-fdiagnostics-color=never", "-I", build_config::runtime_include_dir};
+  std::vector<std::string> flags = {"-std=c++20", "-pthread",
+                                    "-g",         "-Wall",
+                                    "-Wextra",    "-fdiagnostics-color=never",
+                                    "-I",         build_config::runtime_include_dir};
   if (flavor == build_flavor::tsan) {
     flags.insert(flags.end(), {"-O1", "-fsanitize=thread"});
   } else {
@@ -131,7 +156,9 @@ int count_errors(const std::string& output) {
   std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line))
-    if (line.find(" error: ") != std::string::npos || line.find(" fatal error: ") != std::string::npos) ++errors;
+    if (line.find(" error: ") != std::string::npos ||
+        line.find(" fatal error: ") != std::string::npos)
+      ++errors;
   return errors;
 }
 
@@ -155,11 +182,13 @@ std::string explain_link_errors(const std::string& output, const std::string& st
   static const std::regex undefined("undefined reference to `([^']+)'");
   std::smatch match;
   if (!std::regex_search(output, match, undefined)) return "";
-  return fmt::format("the checks call {}, which {} does not define (renamed it, or changed its parameters?)",
-                     match[1].str(), student_file);
+  return fmt::format(
+      "the checks call {}, which {} does not define (renamed it, or changed its parameters?)",
+      match[1].str(), student_file);
 }
 
-build_result build_check_program(const course& c, const exercise& e, code_source source, build_flavor flavor) {
+build_result build_check_program(const course& c, const exercise& e, code_source source,
+                                 build_flavor flavor) {
   const auto started = std::chrono::steady_clock::now();
   build_result result;
   const fs::path root = fs::absolute(c.root);
@@ -172,7 +201,8 @@ build_result build_check_program(const course& c, const exercise& e, code_source
 
   std::error_code ec;
   if (!fs::exists(code, ec)) {
-    result.summary = fmt::format("{} is missing; `git checkout -- {}` brings the original back", code_name, code_name);
+    result.summary = fmt::format("{} is missing; `git checkout -- {}` brings the original back",
+                                 code_name, code_name);
     return finish(result);
   }
   std::vector<fs::path> checks;
@@ -181,21 +211,28 @@ build_result build_check_program(const course& c, const exercise& e, code_source
   std::sort(checks.begin(), checks.end());
   if (checks.empty()) {
     result.course_bug = true;
-    result.summary = fmt::format("no checks for {} in {} (wrong --checks folder?)", e.name, c.checks_dir(e).string());
+    result.summary = fmt::format("no checks for {} in {} (wrong --checks folder?)", e.name,
+                                 c.checks_dir(e).string());
     return finish(result);
   }
 
   // One cache folder per course+checks location, exercise, source and flavor.
-  const std::string place = fs::weakly_canonical(root).string() + "|" + fs::weakly_canonical(c.checks_root).string();
-  const fs::path dir = fs::path(build_config::binary_dir) / "check-programs" /
-                       fmt::format("{:016x}", stable_hash(place)) / e.name /
-                       fmt::format("{}-{}", source == code_source::exercise ? "exercise" : "solution",
-                                   flavor == build_flavor::tsan ? "tsan" : "plain");
+  const std::string place =
+      fs::weakly_canonical(root).string() + "|" + fs::weakly_canonical(c.checks_root).string();
+  const fs::path dir =
+      fs::path(build_config::binary_dir) / "check-programs" /
+      fmt::format("{:016x}", stable_hash(place)) / e.name /
+      fmt::format("{}-{}", source == code_source::exercise ? "exercise" : "solution",
+                  flavor == build_flavor::tsan ? "tsan" : "plain");
   fs::create_directories(dir, ec);
   if (ec) {
     result.summary = fmt::format("cannot create {}: {}", dir.string(), ec.message());
     return finish(result);
   }
+  // Two labs may build the same program at once (two terminals; tests run in
+  // parallel): one must not delete objects the other is linking. Hold the
+  // folder's lock for the whole build; the second then finds it up to date.
+  const folder_lock lock(dir);
 
   const std::vector<std::string> flags = compile_flags(flavor);
   const std::string flag_text = join(flags) + build_config::cxx_compiler;
@@ -205,7 +242,8 @@ build_result build_check_program(const course& c, const exercise& e, code_source
     bool is_student;
   };
   std::vector<unit> units = {{code, dir / "code.o", true}};
-  for (std::size_t i = 0; i < checks.size(); ++i) units.push_back({checks[i], dir / fmt::format("check{}.o", i), false});
+  for (std::size_t i = 0; i < checks.size(); ++i)
+    units.push_back({checks[i], dir / fmt::format("check{}.o", i), false});
 
   // Compile what is out of date, all at once: two files build in parallel on two cores.
   std::vector<std::pair<step, const unit*>> compiles;
@@ -214,8 +252,8 @@ build_result build_check_program(const course& c, const exercise& e, code_source
     step s;
     s.argv = {build_config::cxx_compiler};
     s.argv.insert(s.argv.end(), flags.begin(), flags.end());
-    s.argv.insert(s.argv.end(), {"-MMD", "-MF", fs::path(u.object).replace_extension(".d").string(), "-c",
-                                 path_for_compiler(u.source, root), "-o", u.object.string()});
+    s.argv.insert(s.argv.end(), {"-MMD", "-MF", fs::path(u.object).replace_extension(".d").string(),
+                                 "-c", path_for_compiler(u.source, root), "-o", u.object.string()});
     s.log = fs::path(u.object).replace_extension(".log");
     fs::remove(u.object, ec);
     start_step(s, root);
@@ -233,11 +271,13 @@ build_result build_check_program(const course& c, const exercise& e, code_source
       result.diagnostics = trim_diagnostics(output);
       const int errors = count_errors(output);
       result.course_bug = !u->is_student;
-      result.summary = u->is_student
-          ? fmt::format("{} does not compile: {} error{}. Fix the first one, then run again.", code_name,
-                        errors, errors == 1 ? "" : "s")
-          : fmt::format("the checks for {} do not compile ({}): a bug in the course, not in your code",
-                        e.name, path_for_compiler(u->source, root));
+      result.summary =
+          u->is_student
+              ? fmt::format("{} does not compile: {} error{}. Fix the first one, then run again.",
+                            code_name, errors, errors == 1 ? "" : "s")
+              : fmt::format(
+                    "the checks for {} do not compile ({}): a bug in the course, not in your code",
+                    e.name, path_for_compiler(u->source, root));
     }
   }
   if (!compiled) return finish(result);
@@ -246,12 +286,14 @@ build_result build_check_program(const course& c, const exercise& e, code_source
   // Link when an object or a runtime library is newer than the program.
   const bool tsan = flavor == build_flavor::tsan;
   const fs::path program = dir / "check";
-  const std::vector<fs::path> libs = {tsan ? build_config::check_tsan_lib : build_config::check_lib,
-                                      tsan ? build_config::runtime_tsan_lib : build_config::runtime_lib};
+  const std::vector<fs::path> libs = {
+      tsan ? build_config::check_tsan_lib : build_config::check_lib,
+      tsan ? build_config::runtime_tsan_lib : build_config::runtime_lib};
   bool link = !fs::exists(program, ec) || result.rebuilt;
   for (const auto& lib : libs) {
     if (!fs::exists(lib, ec)) {
-      result.summary = fmt::format("lab's runtime library {} is missing; run bin/lab again to rebuild lab", lib.string());
+      result.summary = fmt::format(
+          "lab's runtime library {} is missing; run bin/lab again to rebuild lab", lib.string());
       return finish(result);
     }
     if (!link && fs::last_write_time(lib, ec) > fs::last_write_time(program, ec)) link = true;
@@ -270,7 +312,8 @@ build_result build_check_program(const course& c, const exercise& e, code_source
       const std::string output = read_file(s.log);
       result.diagnostics = trim_diagnostics(output, 3, 12);
       result.summary = explain_link_errors(output, code_name);
-      if (result.summary.empty()) result.summary = fmt::format("the check program for {} does not link", e.name);
+      if (result.summary.empty())
+        result.summary = fmt::format("the check program for {} does not link", e.name);
       return finish(result);
     }
     result.rebuilt = true;

@@ -18,21 +18,23 @@ enum class build_flavor { plain, tsan };
 
 struct build_result {
   bool ok = false;
-  bool rebuilt = false;               // false: everything was up to date
-  std::filesystem::path program;      // the check program, when ok
-  std::string summary;                // one line, when not ok
-  std::string diagnostics;            // trimmed compiler/linker output, when not ok
-  bool course_bug = false;            // the checks themselves failed to build
+  bool rebuilt = false;           // false: everything was up to date
+  std::filesystem::path program;  // the check program, when ok
+  std::string summary;            // one line, when not ok
+  std::string diagnostics;        // trimmed compiler/linker output, when not ok
+  bool course_bug = false;        // the checks themselves failed to build
   double seconds = 0;
 };
 
 // Builds (or finds up to date) the check program for exercise `e` of `c`.
 // Called from the driver's main thread; runs the compiler as child processes.
-build_result build_check_program(const course& c, const exercise& e, code_source source, build_flavor flavor);
+build_result build_check_program(const course& c, const exercise& e, code_source source,
+                                 build_flavor flavor);
 
 // Keeps the compiler output up to and including the `max_errors`-th error
 // (with the notes that follow it), and at most `max_lines` lines.
-std::string trim_diagnostics(const std::string& output, int max_errors = 3, std::size_t max_lines = 40);
+std::string trim_diagnostics(const std::string& output, int max_errors = 3,
+                             std::size_t max_lines = 40);
 
 // How many errors the compiler output reports.
 int count_errors(const std::string& output);

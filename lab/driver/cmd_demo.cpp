@@ -26,7 +26,8 @@ int run_demo_command(const demo_options& options, app_context& context) {
     for (const auto& p : options.params) words += p + " ";
     overrides = parse_params(words);
   } catch (const std::invalid_argument& error) {
-    *context.err << fmt::format("lab demo: {}; parameters are key=value, e.g. workers=1,2\n", error.what());
+    *context.err << fmt::format("lab demo: {}; parameters are key=value, e.g. workers=1,2\n",
+                                error.what());
     return exit_code::bad_usage;
   }
   return run_demo(context, options.name, {}, overrides);
@@ -36,7 +37,8 @@ int run_demo_command(const demo_options& options, app_context& context) {
 
 void setup_demo(CLI::App& app, app_context& context) {
   auto options = std::make_shared<demo_options>();
-  CLI::App* sub = app.add_subcommand("demo", "Run a lesson demo, e.g. lab demo primes stage=3 workers=1,2");
+  CLI::App* sub =
+      app.add_subcommand("demo", "Run a lesson demo, e.g. lab demo primes stage=3 workers=1,2");
   sub->add_option("name", options->name, "The demo (--list shows them)");
   sub->add_option("params", options->params, "Parameters as key=value");
   sub->add_flag("--list", options->list, "List the demos");

@@ -38,12 +38,14 @@ void record_progress(app_context& context, const exercise& e, const exercise_res
   context.save_progress();
 }
 
-int run_exercise_command(const exercise_options& options, code_source source, app_context& context) {
+int run_exercise_command(const exercise_options& options, code_source source,
+                         app_context& context) {
   const exercise* e = find_exercise_or_explain(context, options.name);
   if (e == nullptr) return exit_code::bad_usage;
-  if (options.stage && (*options.stage < 1 || *options.stage > static_cast<int>(e->stages.size()))) {
-    *context.err << fmt::format("lab: {} has stages 1 to {}; there is no stage {}\n", e->name, e->stages.size(),
-                                *options.stage);
+  if (options.stage &&
+      (*options.stage < 1 || *options.stage > static_cast<int>(e->stages.size()))) {
+    *context.err << fmt::format("lab: {} has stages 1 to {}; there is no stage {}\n", e->name,
+                                e->stages.size(), *options.stage);
     return exit_code::bad_usage;
   }
   run_options run;
@@ -64,14 +66,18 @@ int run_exercise_command(const exercise_options& options, code_source source, ap
   // The verdict first; then the timings, row by row as they are measured.
   // On a terminal, a status line says what is happening meanwhile.
   const bool terminal = isatty(STDOUT_FILENO) != 0;
-  if (terminal) *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
+  if (terminal)
+    *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
   exercise_result result = run_checks(c, *e, run);
   if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
   print_verdict(*context.out, *e, result, s);
-  if (run.timings && e->timing && std::any_of(result.stages.begin(), result.stages.end(),
-                                              [](const stage_result& x) { return x.passed(); })) {
+  if (run.timings && e->timing &&
+      std::any_of(result.stages.begin(), result.stages.end(),
+                  [](const stage_result& x) { return x.passed(); })) {
     print_timing_header(*context.out, *e, result, s);
-    run_timings(c, *e, run, result, [&](const std::vector<timing_result>& row) { print_timing_rows(*context.out, row); });
+    run_timings(c, *e, run, result, [&](const std::vector<timing_result>& row) {
+      print_timing_rows(*context.out, row);
+    });
     print_timing_footer(*context.out, result, s);
   }
   print_next_step(*context.out, *e, result, s);
@@ -85,26 +91,31 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
   CLI::App* sub = app.add_subcommand(name, help);
   sub->add_option("name", options->name, "The exercise (lab list shows them)")->required();
   sub->add_option("--stage", options->stage, "Check only this stage (1, 2, ...)");
-  sub->add_option("--workers", options->workers, "Worker counts for the timing table, e.g. --workers 1,2,4")
+  sub->add_option("--workers", options->workers,
+                  "Worker counts for the timing table, e.g. --workers 1,2,4")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   sub->add_option("--seed", options->seed, "Seed for the random inputs (a failure names its seed)");
   sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
   sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
-  context.runners[sub] = [options, source, &context] { return run_exercise_command(*options, source, context); };
+  context.runners[sub] = [options, source, &context] {
+    return run_exercise_command(*options, source, context);
+  };
   return sub;
 }
 
 }  // namespace
 
 void setup_exercise(CLI::App& app, app_context& context) {
-  add_exercise_like(app, context, "exercise",
-                    "Build your exercises/ file, run the hidden checks, then time the stages that pass",
-                    code_source::exercise);
+  add_exercise_like(
+      app, context, "exercise",
+      "Build your exercises/ file, run the hidden checks, then time the stages that pass",
+      code_source::exercise);
 }
 
 void setup_solution(CLI::App& app, app_context& context) {
-  add_exercise_like(app, context, "solution", "The same checks and timings, against the reference in solutions/",
+  add_exercise_like(app, context, "solution",
+                    "The same checks and timings, against the reference in solutions/",
                     code_source::solution);
 }
 

@@ -47,7 +47,8 @@ int run_grade(const grade_options& options, app_context& context) {
     std::ofstream file(options.output);
     file << report.str();
     if (!file) {
-      *context.err << fmt::format("lab: cannot write {}; check the folder exists and is writable\n", options.output);
+      *context.err << fmt::format("lab: cannot write {}; check the folder exists and is writable\n",
+                                  options.output);
       return exit_code::lab_error;
     }
     // Still say the verdict on the terminal: CI logs show it.
@@ -58,7 +59,8 @@ int run_grade(const grade_options& options, app_context& context) {
     *context.out << report.str();
   }
   const bool all_passed =
-      !results.empty() && std::all_of(results.begin(), results.end(), [](const exercise_result& r) { return r.passed(); });
+      !results.empty() && std::all_of(results.begin(), results.end(),
+                                      [](const exercise_result& r) { return r.passed(); });
   return all_passed ? exit_code::ok : exit_code::failed;
 }
 
@@ -66,12 +68,15 @@ int run_grade(const grade_options& options, app_context& context) {
 
 void setup_grade(CLI::App& app, app_context& context) {
   auto options = std::make_shared<grade_options>();
-  CLI::App* sub = app.add_subcommand("grade", "Check every exercise and write one report (exit 0 only if all pass)");
-  sub->add_flag("--solutions", options->solutions, "Grade the reference solutions (the course's self-check)");
+  CLI::App* sub = app.add_subcommand(
+      "grade", "Check every exercise and write one report (exit 0 only if all pass)");
+  sub->add_flag("--solutions", options->solutions,
+                "Grade the reference solutions (the course's self-check)");
   sub->add_option("--format", options->format, "Report format")
       ->check(CLI::IsMember({"text", "json", "junit"}))
       ->capture_default_str();
-  sub->add_option("--output", options->output, "Write the report to this file instead of standard output");
+  sub->add_option("--output", options->output,
+                  "Write the report to this file instead of standard output");
   sub->add_option("--seed", options->seed, "Seed for the random inputs");
   context.runners[sub] = [options, &context] { return run_grade(*options, context); };
 }

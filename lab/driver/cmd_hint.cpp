@@ -21,7 +21,8 @@ int run_hint(const hint_options& options, app_context& context) {
   const style s = style_for(1);
   const int total = static_cast<int>(e->hints.size());
   if (total == 0) {
-    *context.out << fmt::format("{} has no hints. Read the comment at the top of exercises/{}.\n", e->name, e->file);
+    *context.out << fmt::format("{} has no hints. Read the comment at the top of exercises/{}.\n",
+                                e->name, e->file);
     return exit_code::ok;
   }
   progress_store& progress = context.progress();
@@ -32,10 +33,14 @@ int run_hint(const hint_options& options, app_context& context) {
     *context.out << s.strong(fmt::format("Hint {} of {}:", i, total)) << " "
                  << e->hints[static_cast<std::size_t>(i - 1)] << "\n";
   if (upto == total && !options.all)
-    *context.out << s.note(fmt::format("That was the last hint. `lab solution {}` runs the reference solution.", e->name))
+    *context.out << s.note(fmt::format(
+                        "That was the last hint. `lab solution {}` runs the reference solution.",
+                        e->name))
                  << "\n";
   else if (!options.all)
-    *context.out << s.note(fmt::format("`lab hint {}` again for the next one; --all repeats those seen.", e->name)) << "\n";
+    *context.out << s.note(fmt::format(
+                        "`lab hint {}` again for the next one; --all repeats those seen.", e->name))
+                 << "\n";
   if (upto > shown) {
     record["hints_shown"] = upto;
     context.save_progress();

@@ -21,8 +21,10 @@ int run_lessons_list(app_context& context) {
   const auto& set = context.lessons();
   const auto& data = context.progress().data();
   for (const auto& l : set.lessons) {
-    const auto seen = data["lessons"].value(l.key, nlohmann::json::object()).value("seen", std::vector<int>{});
-    *context.out << fmt::format("{:<18} {:>2}/{:<2} {}\n", l.key, seen.size(), l.slides.size(), l.title);
+    const auto seen =
+        data["lessons"].value(l.key, nlohmann::json::object()).value("seen", std::vector<int>{});
+    *context.out << fmt::format("{:<18} {:>2}/{:<2} {}\n", l.key, seen.size(), l.slides.size(),
+                                l.title);
   }
   *context.out << "Open one with: lab lesson NAME (or `lab` for the interactive lessons)\n";
   return set.errors.empty() ? exit_code::ok : exit_code::bad_usage;
@@ -32,8 +34,8 @@ int run_lesson(const lesson_options& options, app_context& context) {
   const auto& set = context.lessons();
   const lesson* l = set.find(options.name);
   if (l == nullptr) {
-    *context.err << fmt::format("lab: no lesson named '{}'.{} (lab lessons shows them all)\n", options.name,
-                                did_you_mean(options.name, set.keys()));
+    *context.err << fmt::format("lab: no lesson named '{}'.{} (lab lessons shows them all)\n",
+                                options.name, did_you_mean(options.name, set.keys()));
     return exit_code::bad_usage;
   }
   const int count = static_cast<int>(l->slides.size());

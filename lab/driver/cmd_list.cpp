@@ -23,11 +23,15 @@ int run_list(const list_options&, app_context& context) {
   const course& c = context.the_course();
   progress_store& progress = context.progress();
   const style s = style_for(1);
-  *context.out << fmt::format("{:<14} {:<10} {:>6}  {}\n", "exercise", "lesson", "stages", "status");
+  *context.out << fmt::format("{:<14} {:<10} {:>6}  {}\n", "exercise", "lesson", "stages",
+                              "status");
   for (const auto& e : c.exercises) {
     const std::string status = status_of(progress, e);
-    const std::string shown = status == "done" ? s.good(status) : status == "not started" ? s.note(status) : s.bad(status);
-    *context.out << fmt::format("{:<14} {:<10} {:>6}  ", e.name, e.lesson, e.stages.size()) << shown << "\n";
+    const std::string shown = status == "done"          ? s.good(status)
+                              : status == "not started" ? s.note(status)
+                                                        : s.bad(status);
+    *context.out << fmt::format("{:<14} {:<10} {:>6}  ", e.name, e.lesson, e.stages.size()) << shown
+                 << "\n";
   }
   *context.out << s.note("Run one with: lab exercise NAME") << "\n";
   return exit_code::ok;
@@ -37,7 +41,8 @@ int run_list(const list_options&, app_context& context) {
 
 void setup_list(CLI::App& app, app_context& context) {
   auto options = std::make_shared<list_options>();
-  CLI::App* sub = app.add_subcommand("list", "List the exercises with their lesson, stages and your status");
+  CLI::App* sub =
+      app.add_subcommand("list", "List the exercises with their lesson, stages and your status");
   context.runners[sub] = [options, &context] { return run_list(*options, context); };
 }
 

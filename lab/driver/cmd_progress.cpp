@@ -13,7 +13,8 @@ std::string bar(std::size_t done, std::size_t total, bool unicode) {
   constexpr std::size_t width = 20;
   const std::size_t filled = total == 0 ? 0 : done * width / total;
   std::string text;
-  for (std::size_t i = 0; i < width; ++i) text += i < filled ? (unicode ? "█" : "#") : (unicode ? "░" : "-");
+  for (std::size_t i = 0; i < width; ++i)
+    text += i < filled ? (unicode ? "█" : "#") : (unicode ? "░" : "-");
   return text;
 }
 
@@ -22,9 +23,11 @@ int run_progress(app_context& context) {
   auto& data = context.progress().data();
   *context.out << s.strong("Lessons") << "\n";
   for (const auto& l : context.lessons().lessons) {
-    const auto seen = data["lessons"].value(l.key, nlohmann::json::object()).value("seen", std::vector<int>{});
-    *context.out << fmt::format("  {:<18} {} {:>2}/{} slides\n", l.key, bar(seen.size(), l.slides.size(), s.unicode),
-                                seen.size(), l.slides.size());
+    const auto seen =
+        data["lessons"].value(l.key, nlohmann::json::object()).value("seen", std::vector<int>{});
+    *context.out << fmt::format("  {:<18} {} {:>2}/{} slides\n", l.key,
+                                bar(seen.size(), l.slides.size(), s.unicode), seen.size(),
+                                l.slides.size());
   }
   *context.out << s.strong("Exercises") << "\n";
   for (const auto& e : context.the_course().exercises) {
@@ -33,8 +36,9 @@ int run_progress(app_context& context) {
     if (record != nullptr && record->value("status", "") == "done")
       status = "done, passed " + record->value("passed_at", std::string("?"));
     else if (record != nullptr && record->contains("last_run"))
-      status = fmt::format("failing ({}/{} stages pass)", record->value("stages_passed", std::vector<int>{}).size(),
-                           e.stages.size());
+      status =
+          fmt::format("failing ({}/{} stages pass)",
+                      record->value("stages_passed", std::vector<int>{}).size(), e.stages.size());
     if (record != nullptr && record->value("hints_shown", 0) > 0)
       status += fmt::format(", {} hint{} seen", record->value("hints_shown", 0),
                             record->value("hints_shown", 0) == 1 ? "" : "s");
@@ -46,7 +50,8 @@ int run_progress(app_context& context) {
 }  // namespace
 
 void setup_progress(CLI::App& app, app_context& context) {
-  CLI::App* sub = app.add_subcommand("progress", "Show the lessons you have seen and the exercises you passed");
+  CLI::App* sub =
+      app.add_subcommand("progress", "Show the lessons you have seen and the exercises you passed");
   context.runners[sub] = [&context] { return run_progress(context); };
 }
 

@@ -17,7 +17,8 @@ const char* const info_path = "exercises/info.json";
 // 1-based line of byte `offset` in `text`.
 std::size_t line_of(const std::string& text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
+  return 1 + static_cast<std::size_t>(
+                 std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
 }
 
 // 1-based line where `"name": "<value>"` appears, for schema errors; 0 if unknown.
@@ -49,7 +50,8 @@ timing_plan read_timing(const json& entry, std::size_t line, const std::string& 
   plan.repeats = field<int>(entry, "repeats", 3, line, who);
   if (plan.repeats < 1) fail(line, who + ": \"repeats\" must be at least 1");
   for (const auto& row : entry.value("stages", json::array())) {
-    plan.rows.push_back({field<int>(row, "stage", 1, line, who), field<std::string>(row, "label", "", line, who),
+    plan.rows.push_back({field<int>(row, "stage", 1, line, who),
+                         field<std::string>(row, "label", "", line, who),
                          field<bool>(row, "native", false, line, who)});
   }
   return plan;
@@ -81,7 +83,8 @@ exercise read_exercise(const json& entry, const std::string& text) {
 }  // namespace
 
 const exercise* course::find(const std::string& name) const {
-  auto found = std::find_if(exercises.begin(), exercises.end(), [&](const exercise& e) { return e.name == name; });
+  auto found = std::find_if(exercises.begin(), exercises.end(),
+                            [&](const exercise& e) { return e.name == name; });
   return found == exercises.end() ? nullptr : &*found;
 }
 
@@ -91,15 +94,21 @@ std::vector<std::string> course::names() const {
   return result;
 }
 
-std::filesystem::path course::exercise_file(const exercise& e) const { return root / "exercises" / e.file; }
-std::filesystem::path course::solution_file(const exercise& e) const { return root / "solutions" / e.file; }
-std::filesystem::path course::checks_dir(const exercise& e) const { return checks_root / e.name; }
+std::filesystem::path course::exercise_file(const exercise& e) const {
+  return root / "exercises" / e.file;
+}
+std::filesystem::path course::solution_file(const exercise& e) const {
+  return root / "solutions" / e.file;
+}
+std::filesystem::path course::checks_dir(const exercise& e) const {
+  return checks_root / e.name;
+}
 
 course load_course(const std::filesystem::path& root, const std::filesystem::path& checks_root) {
   std::ifstream in(root / info_path);
   if (!in) {
-    throw course_error(fmt::format("{}: cannot read it; is it a lab course folder? ({})", (root / info_path).string(),
-                                   root.string()));
+    throw course_error(fmt::format("{}: cannot read it; is it a lab course folder? ({})",
+                                   (root / info_path).string(), root.string()));
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -119,7 +128,8 @@ course load_course(const std::filesystem::path& root, const std::filesystem::pat
     fail(1, "expected an object with an \"exercises\" list");
   for (const auto& entry : document["exercises"]) {
     exercise e = read_exercise(entry, text);
-    if (result.find(e.name) != nullptr) fail(line_of_exercise(text, e.name), "two exercises are named " + e.name);
+    if (result.find(e.name) != nullptr)
+      fail(line_of_exercise(text, e.name), "two exercises are named " + e.name);
     result.exercises.push_back(std::move(e));
   }
   return result;

@@ -31,9 +31,9 @@ struct timing_row {
 };
 
 struct timing_plan {
-  long size = 0;                // the input size passed to the timed body
-  std::vector<int> workers;     // worker counts to time, e.g. {1, 5}
-  int repeats = 3;              // timed runs after one warm-up
+  long size = 0;             // the input size passed to the timed body
+  std::vector<int> workers;  // worker counts to time, e.g. {1, 5}
+  int repeats = 3;           // timed runs after one warm-up
   std::vector<timing_row> rows;
 };
 
@@ -43,16 +43,16 @@ struct exercise {
   std::string lesson;
   std::string file;  // file name under exercises/ and solutions/
   std::vector<stage_info> stages;
-  int timeout_seconds = 30;  // per run of the check program
-  int max_tasks = 128;       // processes + threads the check program may have
+  int timeout_seconds = 30;            // per run of the check program
+  int max_tasks = 128;                 // processes + threads the check program may have
   std::vector<int> race_check_stages;  // stages that get a ThreadSanitizer pass
   std::optional<timing_plan> timing;
   std::vector<std::string> hints;
 };
 
 struct course {
-  std::filesystem::path root;        // the course folder
-  std::filesystem::path checks_root; // where checks/<name>/ folders are
+  std::filesystem::path root;         // the course folder
+  std::filesystem::path checks_root;  // where checks/<name>/ folders are
   std::vector<exercise> exercises;
 
   const exercise* find(const std::string& name) const;

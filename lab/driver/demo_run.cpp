@@ -46,14 +46,20 @@ int run_demo(app_context& context, const std::string& name, const demo_params& d
   context.out->flush();
   const sandbox_result run = run_sandboxed(request);
   switch (run.outcome) {
-    case sandbox_outcome::exited: return run.exit_code == 0 ? exit_code::ok : exit_code::failed;
-    case sandbox_outcome::interrupted: *context.out << "\n(demo stopped)\n"; return exit_code::interrupted;
-    case sandbox_outcome::timed_out: *context.out << "\n(demo timed out after 300 s)\n"; return exit_code::failed;
+    case sandbox_outcome::exited:
+      return run.exit_code == 0 ? exit_code::ok : exit_code::failed;
+    case sandbox_outcome::interrupted:
+      *context.out << "\n(demo stopped)\n";
+      return exit_code::interrupted;
+    case sandbox_outcome::timed_out:
+      *context.out << "\n(demo timed out after 300 s)\n";
+      return exit_code::failed;
     case sandbox_outcome::signaled:
       *context.out << fmt::format("\n(demo crashed: {})\n", describe_signal(run.term_signal));
       return exit_code::lab_error;
     case sandbox_outcome::failed_to_start:
-      *context.err << fmt::format("lab: cannot start the demos program: {}; run bin/lab to rebuild\n", run.error);
+      *context.err << fmt::format(
+          "lab: cannot start the demos program: {}; run bin/lab to rebuild\n", run.error);
       return exit_code::lab_error;
   }
   return exit_code::lab_error;

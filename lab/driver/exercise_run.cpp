@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
-#include "sandbox.hpp"
 #include "lab/timing.hpp"
+#include "sandbox.hpp"
 
 namespace lab {
 namespace {
@@ -31,8 +31,8 @@ std::vector<json> parse_channel(const std::string& channel) {
   return events;
 }
 
-sandbox_request request_for(const course& c, const exercise& e, const std::filesystem::path& program,
-                            const run_options& options) {
+sandbox_request request_for(const course& c, const exercise& e,
+                            const std::filesystem::path& program, const run_options& options) {
   sandbox_request request;
   request.argv = {program.string()};
   request.working_dir = c.root;
@@ -47,15 +47,21 @@ sandbox_request request_for(const course& c, const exercise& e, const std::files
 // Why the program stopped early, in words, or "" if it ended by itself.
 std::string describe_stop(const sandbox_result& run, const exercise& e) {
   switch (run.outcome) {
-    case sandbox_outcome::timed_out: return fmt::format(fmt::runtime(timed_out_text), e.timeout_seconds);
-    case sandbox_outcome::interrupted: return "interrupted";
-    case sandbox_outcome::failed_to_start: return "could not start the check program: " + run.error;
+    case sandbox_outcome::timed_out:
+      return fmt::format(fmt::runtime(timed_out_text), e.timeout_seconds);
+    case sandbox_outcome::interrupted:
+      return "interrupted";
+    case sandbox_outcome::failed_to_start:
+      return "could not start the check program: " + run.error;
     case sandbox_outcome::signaled: {
       std::string text = "crashed: " + describe_signal(run.term_signal);
-      if (run.task_limit_hit) text += fmt::format("; it hit the limit of {} processes and threads (a fork bomb?)", e.max_tasks);
+      if (run.task_limit_hit)
+        text += fmt::format("; it hit the limit of {} processes and threads (a fork bomb?)",
+                            e.max_tasks);
       return text;
     }
-    case sandbox_outcome::exited: break;
+    case sandbox_outcome::exited:
+      break;
   }
   if (run.task_limit_hit)
     return fmt::format("it hit the limit of {} processes and threads (a fork bomb?)", e.max_tasks);
@@ -63,7 +69,8 @@ std::string describe_stop(const sandbox_result& run, const exercise& e) {
 }
 
 // The names of the program's checks, in order (doctest's --list-test-cases).
-std::vector<std::string> list_checks(const course& c, const exercise& e, const std::filesystem::path& program,
+std::vector<std::string> list_checks(const course& c, const exercise& e,
+                                     const std::filesystem::path& program,
                                      const run_options& options) {
   sandbox_request request = request_for(c, e, program, options);
   request.argv.push_back("--list-test-cases");
@@ -77,8 +84,8 @@ std::vector<std::string> list_checks(const course& c, const exercise& e, const s
 
 // Turns a stage run's events into check results; checks that never ended are
 // blamed on what stopped the program, and the rest are marked not run.
-stage_result read_stage(const std::vector<std::string>& names, const sandbox_result& run, const exercise& e,
-                        int number) {
+stage_result read_stage(const std::vector<std::string>& names, const sandbox_result& run,
+                        const exercise& e, int number) {
   stage_result stage;
   stage.number = number;
   if (number >= 1 && static_cast<std::size_t>(number) <= e.stages.size())
@@ -117,7 +124,8 @@ stage_result read_stage(const std::vector<std::string>& names, const sandbox_res
     check_result check;
     check.name = name;
     if (!stopped && (name == started || started.empty())) {
-      check.message = stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
+      check.message =
+          stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
       check.todo = !todo_at_crash.empty();
       stopped = true;
     } else {
@@ -129,8 +137,9 @@ stage_result read_stage(const std::vector<std::string>& names, const sandbox_res
   if (!forked_child.empty()) {
     check_result check;
     check.name = "forked children end with _exit() instead of returning";
-    check.message = fmt::format("a child process returned into the checks during \"{}\": end children with _exit()",
-                                forked_child);
+    check.message = fmt::format(
+        "a child process returned into the checks during \"{}\": end children with _exit()",
+        forked_child);
     stage.checks.push_back(check);
   }
   return stage;
@@ -144,7 +153,8 @@ std::string summarize_tsan(const std::string& err, const std::string& student_fi
   int frame_count = 0;
   while (std::getline(lines, line)) {
     if (headline.empty()) {
-      if (line.find("WARNING: ThreadSanitizer:") != std::string::npos) headline = line.substr(line.find("ThreadSanitizer:"));
+      if (line.find("WARNING: ThreadSanitizer:") != std::string::npos)
+        headline = line.substr(line.find("ThreadSanitizer:"));
       continue;
     }
     if (line.find("SUMMARY:") != std::string::npos) break;
@@ -160,7 +170,8 @@ std::string summarize_tsan(const std::string& err, const std::string& student_fi
 
 // Runs the stage's checks again in a ThreadSanitizer build and adds one
 // check for the result.
-void race_check(const course& c, const exercise& e, const run_options& options, stage_result& stage) {
+void race_check(const course& c, const exercise& e, const run_options& options,
+                stage_result& stage) {
   check_result check;
   check.name = race_check_name;
   const build_result build = build_check_program(c, e, options.source, build_flavor::tsan);
@@ -176,7 +187,8 @@ void race_check(const course& c, const exercise& e, const run_options& options, 
   request.limits.timeout *= 4;
   request.limits.cpu_seconds *= 4;
   const sandbox_result run = run_sandboxed(request);
-  const std::string file = options.source == code_source::exercise ? "exercises/" + e.file : "solutions/" + e.file;
+  const std::string file =
+      options.source == code_source::exercise ? "exercises/" + e.file : "solutions/" + e.file;
   const std::string report = summarize_tsan(run.err, file);
   if (!report.empty()) {
     check.message = report;
@@ -205,7 +217,8 @@ timing_result time_row(const course& c, const exercise& e, const std::filesystem
                                          {"LAB_TIME_NATIVE", row.native ? "1" : "0"}});
   const sandbox_result run = run_sandboxed(request);
   for (const auto& event : parse_channel(run.channel)) {
-    if (event.value("event", "") == "timing") timing.samples = event["samples"].get<std::vector<double>>();
+    if (event.value("event", "") == "timing")
+      timing.samples = event["samples"].get<std::vector<double>>();
     if (event.value("event", "") == "timing_error") timing.error = event.value("message", "");
   }
   if (timing.samples.empty() && timing.error.empty()) timing.error = describe_stop(run, e);
@@ -217,7 +230,8 @@ timing_result time_row(const course& c, const exercise& e, const std::filesystem
 // run (or, if 1 was not timed, its first run).
 void compare_timings(std::vector<timing_result>& row, unsigned cores) {
   if (row.empty()) return;
-  auto base = std::find_if(row.begin(), row.end(), [](const timing_result& t) { return t.workers == 1; });
+  auto base =
+      std::find_if(row.begin(), row.end(), [](const timing_result& t) { return t.workers == 1; });
   if (base == row.end()) base = row.begin();
   for (auto& t : row) {
     if (base->median <= 0 || t.median <= 0) continue;
@@ -235,13 +249,15 @@ bool stage_result::passed() const {
 }
 
 bool stage_result::not_started() const {
-  return std::all_of(checks.begin(), checks.end(), [](const check_result& c) { return c.todo || c.not_run; }) &&
+  return std::all_of(checks.begin(), checks.end(),
+                     [](const check_result& c) { return c.todo || c.not_run; }) &&
          std::any_of(checks.begin(), checks.end(), [](const check_result& c) { return c.todo; });
 }
 
 bool exercise_result::passed() const {
   return build.ok && !stages.empty() &&
-         std::all_of(stages.begin(), stages.end(), [](const stage_result& s) { return s.passed(); });
+         std::all_of(stages.begin(), stages.end(),
+                     [](const stage_result& s) { return s.passed(); });
 }
 
 exercise_result run_checks(const course& c, const exercise& e, const run_options& options) {

@@ -58,8 +58,8 @@ struct exercise_result {
 
 struct run_options {
   code_source source = code_source::exercise;
-  std::optional<int> stage;       // only this stage
-  std::vector<int> workers;       // overrides the course's timing workers
+  std::optional<int> stage;  // only this stage
+  std::vector<int> workers;  // overrides the course's timing workers
   std::optional<std::uint64_t> seed;
   bool timings = true;
   bool race_check = true;
@@ -81,6 +81,5 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
 
 // run_checks, then run_timings if options.timings.
 exercise_result run_exercise(const course& c, const exercise& e, const run_options& options);
-
 
 }  // namespace lab

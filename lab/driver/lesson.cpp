@@ -13,8 +13,9 @@ namespace {
 
 // Where a problem is: "lessons/05-gil.md:12".
 std::string place(const fs::path& file, int line) {
-  const std::string shown = file.has_parent_path() ? (file.parent_path().filename() / file.filename()).string()
-                                                    : file.string();
+  const std::string shown = file.has_parent_path()
+                                ? (file.parent_path().filename() / file.filename()).string()
+                                : file.string();
   return fmt::format("{}:{}", shown, line);
 }
 
@@ -29,7 +30,8 @@ bool valid_key(const std::string& key) {
 }
 
 // Reads one fenced directive block's content (the single non-empty line).
-std::string directive_content(const std::vector<std::string>& lines, const fs::path& file, int line) {
+std::string directive_content(const std::vector<std::string>& lines, const fs::path& file,
+                              int line) {
   std::string content;
   for (const auto& text : lines) {
     if (text.find_first_not_of(" \t") == std::string::npos) continue;
@@ -42,8 +44,8 @@ std::string directive_content(const std::vector<std::string>& lines, const fs::p
 
 // Turns a finished slide's lines into a slide; `first` is the lesson's first slide.
 // `end_line` is the line that ended the slide (its "---", or the file's last).
-slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs::path& file, bool first,
-                 int end_line) {
+slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs::path& file,
+                 bool first, int end_line) {
   slide s;
   std::size_t i = 0;
   while (i < lines.size() && lines[i].second.find_first_not_of(" \t") == std::string::npos) ++i;
@@ -51,7 +53,9 @@ slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs
   s.line = lines[i].first;
   const std::string heading = first ? "# " : "## ";
   if (lines[i].second.rfind(heading, 0) != 0)
-    fail(file, s.line, first ? "the first slide must start with \"# Title\"" : "a slide must start with \"## Title\"");
+    fail(file, s.line,
+         first ? "the first slide must start with \"# Title\""
+               : "a slide must start with \"## Title\"");
   s.title = lines[i].second.substr(heading.size());
 
   std::string body;
@@ -64,8 +68,10 @@ slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs
     const std::string info = text.substr(3);
     std::vector<std::string> block;
     std::size_t close = i + 1;
-    while (close < lines.size() && lines[close].second.rfind("```", 0) != 0) block.push_back(lines[close++].second);
-    if (close == lines.size()) fail(file, number, "a code block opened here is never closed with ```");
+    while (close < lines.size() && lines[close].second.rfind("```", 0) != 0)
+      block.push_back(lines[close++].second);
+    if (close == lines.size())
+      fail(file, number, "a code block opened here is never closed with ```");
     const bool is_demo = info == "demo" || info == "demo coming";
     const bool is_exercise = info == "exercise" || info == "exercise coming";
     if (is_demo) {
@@ -91,7 +97,10 @@ slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs
       name.erase(name.find_last_not_of(" \t") + 1);
       s.exercise = exercise_pointer{name, info == "exercise coming", number};
     } else if (info.rfind("demo", 0) == 0 || info.rfind("exercise", 0) == 0) {
-      fail(file, number, fmt::format("unknown directive \"{}\" (expected demo, demo coming, exercise or exercise coming)", info));
+      fail(file, number,
+           fmt::format(
+               "unknown directive \"{}\" (expected demo, demo coming, exercise or exercise coming)",
+               info));
     } else {
       body += text + "\n";
       for (const auto& code : block) body += code + "\n";
@@ -125,7 +134,8 @@ lesson parse_lesson(const fs::path& file, const std::string& text) {
   const std::string name = file.filename().string();
   if (!std::regex_match(name, match, file_name) || !valid_key(match[1].str()))
     fail(file, 1, "lesson files are named NN-key.md (two digits, then a lowercase key)");
-  if (text.find('\0') != std::string::npos) fail(file, 1, "not a text file (it contains NUL bytes)");
+  if (text.find('\0') != std::string::npos)
+    fail(file, 1, "not a text file (it contains NUL bytes)");
 
   lesson result;
   result.key = match[1].str();
@@ -155,7 +165,8 @@ lesson parse_lesson(const fs::path& file, const std::string& text) {
         open = !open;
         if (open) open_line = n;
       }
-    fail(file, open_line == 0 ? number : open_line, "a code block opened here is never closed with ```");
+    fail(file, open_line == 0 ? number : open_line,
+         "a code block opened here is never closed with ```");
   }
   result.slides.push_back(make_slide(current, file, result.slides.empty(), std::max(number, 1)));
   result.title = result.slides.front().title;
@@ -163,7 +174,8 @@ lesson parse_lesson(const fs::path& file, const std::string& text) {
 }
 
 const lesson* lesson_set::find(const std::string& key) const {
-  auto found = std::find_if(lessons.begin(), lessons.end(), [&](const lesson& l) { return l.key == key; });
+  auto found =
+      std::find_if(lessons.begin(), lessons.end(), [&](const lesson& l) { return l.key == key; });
   return found == lessons.end() ? nullptr : &*found;
 }
 
@@ -178,7 +190,8 @@ lesson_set load_lessons(const fs::path& folder) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec))
-    if (entry.path().extension() == ".md" && entry.path().filename() != "README.md") files.push_back(entry.path());
+    if (entry.path().extension() == ".md" && entry.path().filename() != "README.md")
+      files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
@@ -186,7 +199,8 @@ lesson_set load_lessons(const fs::path& folder) {
     text << in.rdbuf();
     try {
       lesson l = parse_lesson(file, text.str());
-      if (set.find(l.key) != nullptr) fail(file, 1, fmt::format("a second lesson with the key \"{}\"", l.key));
+      if (set.find(l.key) != nullptr)
+        fail(file, 1, fmt::format("a second lesson with the key \"{}\"", l.key));
       set.lessons.push_back(std::move(l));
     } catch (const lesson_error& error) {
       set.errors.push_back(error.what());

@@ -26,9 +26,9 @@
 namespace lab {
 
 struct demo_directive {
-  std::string name;                                        // e.g. "primes"
+  std::string name;                                         // e.g. "primes"
   std::vector<std::pair<std::string, std::string>> params;  // defaults, in order
-  bool coming = false;                                     // not in the lab yet
+  bool coming = false;                                      // not in the lab yet
   int line = 0;
 };
 
@@ -64,8 +64,8 @@ class lesson_error : public std::runtime_error {
 lesson parse_lesson(const std::filesystem::path& file, const std::string& text);
 
 struct lesson_set {
-  std::vector<lesson> lessons;       // in file-name order
-  std::vector<std::string> errors;   // one line per file that did not load
+  std::vector<lesson> lessons;      // in file-name order
+  std::vector<std::string> errors;  // one line per file that did not load
   const lesson* find(const std::string& key) const;
   std::vector<std::string> keys() const;
 };

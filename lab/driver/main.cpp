@@ -1,4 +1,6 @@
 // lab: main() parses and dispatches, nothing else.
 #include "app.hpp"
 
-int main(int argc, char** argv) { return lab::run_command_line(argc, argv); }
+int main(int argc, char** argv) {
+  return lab::run_command_line(argc, argv);
+}

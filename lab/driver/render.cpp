@@ -9,14 +9,16 @@ namespace lab {
 namespace {
 
 const std::set<std::string> cpp_keywords = {
-    "auto",   "bool",     "break",  "case",   "catch",  "char",     "class",  "const",     "constexpr",
-    "continue", "co_await", "co_return", "co_yield", "default", "delete", "do", "double", "else",
-    "enum",   "false",    "for",    "if",     "include", "inline",  "int",    "long",      "namespace",
-    "new",    "nullptr",  "private", "public", "return", "size_t",  "static", "std",       "struct",
-    "switch", "template", "this",   "throw",  "true",   "try",      "typename", "unsigned", "using",
-    "void",   "volatile", "while"};
+    "auto",      "bool",     "break",     "case",      "catch",    "char",     "class",    "const",
+    "constexpr", "continue", "co_await",  "co_return", "co_yield", "default",  "delete",   "do",
+    "double",    "else",     "enum",      "false",     "for",      "if",       "include",  "inline",
+    "int",       "long",     "namespace", "new",       "nullptr",  "private",  "public",   "return",
+    "size_t",    "static",   "std",       "struct",    "switch",   "template", "this",     "throw",
+    "true",      "try",      "typename",  "unsigned",  "using",    "void",     "volatile", "while"};
 
-bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
 
 // Lines of a slide body, grouped into blocks: paragraphs, list items, code.
 struct block {
@@ -38,7 +40,8 @@ std::vector<block> split_blocks(const std::string& body) {
       blocks.push_back({block::blank, "", ""});
     } else if (line.rfind("- ", 0) == 0 || line.rfind("* ", 0) == 0) {
       blocks.push_back({block::item, line.substr(2), ""});
-    } else if (!blocks.empty() && (blocks.back().kind == block::paragraph || blocks.back().kind == block::item) &&
+    } else if (!blocks.empty() &&
+               (blocks.back().kind == block::paragraph || blocks.back().kind == block::item) &&
                line.rfind("#", 0) != 0) {
       blocks.back().text += " " + line.substr(line.find_first_not_of(" \t"));
     } else {
@@ -106,7 +109,8 @@ std::string color_code_line(const std::string& line, const std::string& language
     }
     if (line[i] == '"') {
       auto close = line.find('"', i + 1);
-      while (close != std::string::npos && line[close - 1] == '\\') close = line.find('"', close + 1);
+      while (close != std::string::npos && line[close - 1] == '\\')
+        close = line.find('"', close + 1);
       const auto end = close == std::string::npos ? line.size() : close + 1;
       out += s.good(line.substr(i, end - i));
       i = end;
@@ -128,18 +132,25 @@ std::string color_code_line(const std::string& line, const std::string& language
 std::string render_slide(const lesson& l, std::size_t index, const style& s, int width) {
   const slide& sl = l.slides.at(index);
   std::string out;
-  const std::string header = fmt::format("── {} {}/{} ── {}", l.key, index + 1, l.slides.size(), sl.title);
+  const std::string header =
+      fmt::format("── {} {}/{} ── {}", l.key, index + 1, l.slides.size(), sl.title);
   out += s.strong(header) + "\n\n";
   const int text_width = std::min(width, 100) - 2;
   for (const auto& b : split_blocks(sl.body)) {
     switch (b.kind) {
-      case block::blank: break;
-      case block::paragraph: out += inline_markup(wrap_paragraph(b.text, text_width, 0), s) + "\n"; break;
-      case block::item: out += inline_markup(wrap_paragraph("• " + b.text, text_width, 2), s); break;
+      case block::blank:
+        break;
+      case block::paragraph:
+        out += inline_markup(wrap_paragraph(b.text, text_width, 0), s) + "\n";
+        break;
+      case block::item:
+        out += inline_markup(wrap_paragraph("• " + b.text, text_width, 2), s);
+        break;
       case block::code: {
         std::istringstream code(b.text);
         std::string line;
-        while (std::getline(code, line)) out += "    " + color_code_line(line, b.language, s) + "\n";
+        while (std::getline(code, line))
+          out += "    " + color_code_line(line, b.language, s) + "\n";
         out += "\n";
         break;
       }
@@ -149,17 +160,23 @@ std::string render_slide(const lesson& l, std::size_t index, const style& s, int
   if (sl.demo) {
     std::string params;
     for (const auto& [key, value] : sl.demo->params) params += " " + key + "=" + value;
-    out += "\n" + (sl.demo->coming ? s.note(fmt::format("▶ demo {}{} (coming in a later version of the lab)",
-                                                         sl.demo->name, params))
-                                   : s.good(fmt::format("▶ demo {}{}", sl.demo->name, params)) +
-                                         s.note("  type `run` (or `run key=value ...`)")) +
-           "\n";
+    out +=
+        "\n" +
+        (sl.demo->coming ? s.note(fmt::format("▶ demo {}{} (coming in a later version of the lab)",
+                                              sl.demo->name, params))
+                         : s.good(fmt::format("▶ demo {}{}", sl.demo->name, params)) +
+                               s.note("  type `run` (or `run key=value ...`)")) +
+        "\n";
   }
   if (sl.exercise) {
     out += sl.exercise->coming
-               ? s.note(fmt::format("▶ exercise {} (coming in a later version of the lab)", sl.exercise->name)) + "\n"
+               ? s.note(fmt::format("▶ exercise {} (coming in a later version of the lab)",
+                                    sl.exercise->name)) +
+                     "\n"
                : s.good(fmt::format("▶ exercise {}", sl.exercise->name)) +
-                     s.note(fmt::format("  type `exercise` (edit exercises/{}.cpp)", sl.exercise->name)) + "\n";
+                     s.note(fmt::format("  type `exercise` (edit exercises/{}.cpp)",
+                                        sl.exercise->name)) +
+                     "\n";
   }
   return out;
 }

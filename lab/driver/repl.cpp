@@ -26,14 +26,15 @@ namespace lab {
 namespace {
 
 const char* const repl_help =
-    "Lessons:    lessons · open NAME · next (or Enter) · back · goto N · show · run [key=value ...]\n"
+    "Lessons:    lessons · open NAME · next (or Enter) · back · goto N · show · run [key=value "
+    "...]\n"
     "Exercises:  exercise [NAME] · solution [NAME] · hint [NAME] · list · grade\n"
     "Also:       progress · demo NAME · help · quit (or Ctrl-D)\n"
     "Ctrl-C stops a running demo or exercise. Every `lab` command works here without the `lab`.";
 
-const char* const repl_commands[] = {"back", "demo", "exercise", "exit", "goto", "grade", "help", "hint", "lesson",
-                                     "lessons", "list", "next", "open", "progress", "quit", "run", "show",
-                                     "solution"};
+const char* const repl_commands[] = {"back", "demo",     "exercise", "exit",    "goto", "grade",
+                                     "help", "hint",     "lesson",   "lessons", "list", "next",
+                                     "open", "progress", "quit",     "run",     "show", "solution"};
 
 struct repl_state {
   app_context* context = nullptr;
@@ -78,11 +79,13 @@ int move_to(repl_state& r, long target) {
   if (!need_lesson(r)) return exit_code::bad_usage;
   const long count = static_cast<long>(r.current->slides.size());
   if (target < 0 || target >= count) {
-    *r.context->out << (target >= count ? fmt::format("That was the last slide of {}.", r.current->key)
-                                        : std::string("This is the first slide."));
+    *r.context->out << (target >= count
+                            ? fmt::format("That was the last slide of {}.", r.current->key)
+                            : std::string("This is the first slide."));
     if (target >= count) {
       for (const auto& s : r.current->slides)
-        if (s.exercise && !s.exercise->coming) *r.context->out << fmt::format(" Next: `exercise {}`.", s.exercise->name);
+        if (s.exercise && !s.exercise->coming)
+          *r.context->out << fmt::format(" Next: `exercise {}`.", s.exercise->name);
       *r.context->out << " `lessons` lists the others.";
     }
     *r.context->out << "\n";
@@ -101,7 +104,8 @@ int run_slide_demo(repl_state& r, const std::vector<std::string>& words) {
     return exit_code::ok;
   }
   if (s.demo->coming) {
-    *r.context->out << fmt::format("The demo {} comes in a later version of the lab.\n", s.demo->name);
+    *r.context->out << fmt::format("The demo {} comes in a later version of the lab.\n",
+                                   s.demo->name);
     return exit_code::ok;
   }
   std::string joined;
@@ -109,7 +113,8 @@ int run_slide_demo(repl_state& r, const std::vector<std::string>& words) {
   try {
     return run_demo(*r.context, s.demo->name, s.demo->params, parse_params(joined));
   } catch (const std::invalid_argument& error) {
-    *r.context->err << fmt::format("run: {}; parameters are key=value, e.g. workers=1,2\n", error.what());
+    *r.context->err << fmt::format("run: {}; parameters are key=value, e.g. workers=1,2\n",
+                                   error.what());
     return exit_code::bad_usage;
   }
 }
@@ -129,13 +134,21 @@ void add_repl_commands(CLI::App& app, repl_state& r) {
   for (const char* word : {"open", "lesson"}) {
     CLI::App* open = word == std::string("open") ? app.add_subcommand("open", "Open a lesson")
                                                  : app.get_subcommand("lesson");
-    if (word == std::string("open")) open->add_option("name", *name, "The lesson")->required();
-    else open->get_option("name")->each([name](const std::string& v) { *name = v; });
+    if (word == std::string("open"))
+      open->add_option("name", *name, "The lesson")->required();
+    else
+      open->get_option("name")->each([name](const std::string& v) { *name = v; });
     c.runners[open] = [&r, name] { return open_lesson(r, *name); };
   }
-  c.runners[app.add_subcommand("next", "Next slide")] = [&r] { return move_to(r, static_cast<long>(r.slide) + 1); };
-  c.runners[app.add_subcommand("back", "Previous slide")] = [&r] { return move_to(r, static_cast<long>(r.slide) - 1); };
-  c.runners[app.add_subcommand("show", "Show this slide again")] = [&r] { return move_to(r, static_cast<long>(r.slide)); };
+  c.runners[app.add_subcommand("next", "Next slide")] = [&r] {
+    return move_to(r, static_cast<long>(r.slide) + 1);
+  };
+  c.runners[app.add_subcommand("back", "Previous slide")] = [&r] {
+    return move_to(r, static_cast<long>(r.slide) - 1);
+  };
+  c.runners[app.add_subcommand("show", "Show this slide again")] = [&r] {
+    return move_to(r, static_cast<long>(r.slide));
+  };
   auto number = std::make_shared<long>(1);
   CLI::App* go = app.add_subcommand("goto", "Go to slide N");
   go->add_option("n", *number, "Slide number")->required();
@@ -172,7 +185,8 @@ void run_line(repl_state& r, std::string line) {
   if (rest.empty() && (first == "exercise" || first == "solution" || first == "hint")) {
     const std::string name = lesson_exercise(r);
     if (name.empty()) {
-      *c.err << fmt::format("{} which exercise? `list` shows them (or open a lesson that has one)\n", first);
+      *c.err << fmt::format(
+          "{} which exercise? `list` shows them (or open a lesson that has one)\n", first);
       return;
     }
     line = first + " " + name;
@@ -221,7 +235,8 @@ char** complete(const char* text, int start, int) {
     candidates.assign(std::begin(repl_commands), std::end(repl_commands));
   } else if (completing_for != nullptr && (first == "open" || first == "lesson")) {
     candidates = completing_for->context->lessons().keys();
-  } else if (completing_for != nullptr && (first == "exercise" || first == "solution" || first == "hint")) {
+  } else if (completing_for != nullptr &&
+             (first == "exercise" || first == "solution" || first == "hint")) {
     candidates = completing_for->context->the_course().names();
   }
   rl_attempted_completion_over = 1;  // no file-name completion after ours
@@ -261,7 +276,8 @@ int run_repl(app_context& context) {
     using_history();
     read_history(history.c_str());
     const style s = style_for(1);
-    std::cout << s.strong("lab: the concurrency lab.") << " `lessons` lists the lessons, `open NAME` opens one, "
+    std::cout << s.strong("lab: the concurrency lab.")
+              << " `lessons` lists the lessons, `open NAME` opens one, "
               << "`help` lists the commands.\n";
   }
   std::string line;

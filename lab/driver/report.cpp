@@ -25,7 +25,8 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
   if (!stage.title.empty()) out << s.strong(": " + stage.title);
   if (stage.not_started()) {
     // Every check stopped at the stub's TODO: one line says it all.
-    auto todo = std::find_if(stage.checks.begin(), stage.checks.end(), [](const check_result& c) { return c.todo; });
+    auto todo = std::find_if(stage.checks.begin(), stage.checks.end(),
+                             [](const check_result& c) { return c.todo; });
     out << "\n  " << s.fail_mark() << " " << todo->message << "\n";
     return;
   }
@@ -42,32 +43,39 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
 }
 
 json check_json(const check_result& c, int stage) {
-  return {{"name", c.name}, {"passed", c.passed}, {"message", c.message}, {"stage", stage},
+  return {{"name", c.name}, {"passed", c.passed},   {"message", c.message}, {"stage", stage},
           {"todo", c.todo}, {"not_run", c.not_run}, {"seconds", c.seconds}};
 }
 
 // The attribute-safe one-line form of a failure message.
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
 void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
-  out << s.strong(fmt::format("{}: {}", e.name, e.title)) << s.note(fmt::format("  ({})", code_path(e, r.source)))
-      << "\n";
+  out << s.strong(fmt::format("{}: {}", e.name, e.title))
+      << s.note(fmt::format("  ({})", code_path(e, r.source))) << "\n";
   if (!r.build.ok) {
     print_build_failure(out, r, s);
     return;
   }
   for (const auto& stage : r.stages) print_stage(out, stage, s);
-  if (!r.passed()) out << s.note(fmt::format("\n  Inputs come from seed {}; --seed S replays another.", r.seed)) << "\n";
+  if (!r.passed())
+    out << s.note(fmt::format("\n  Inputs come from seed {}; --seed S replays another.", r.seed))
+        << "\n";
 }
 
-void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r,
+                         const style& s) {
   out << "\n"
-      << s.strong(fmt::format("Timings: median of {} runs after a warm-up, input size {}, {} core{}",
-                              e.timing->repeats, e.timing->size, r.cores, r.cores == 1 ? "" : "s"))
+      << s.strong(
+             fmt::format("Timings: median of {} runs after a warm-up, input size {}, {} core{}",
+                         e.timing->repeats, e.timing->size, r.cores, r.cores == 1 ? "" : "s"))
       << "\n";
-  out << fmt::format("  {:<28} {:>7} {:>10} {:>9} {:>9}\n", "", "workers", "median", "speedup", "of ideal");
+  out << fmt::format("  {:<28} {:>7} {:>10} {:>9} {:>9}\n", "", "workers", "median", "speedup",
+                     "of ideal");
 }
 
 void print_timing_rows(std::ostream& out, const std::vector<timing_result>& rows) {
@@ -77,19 +85,24 @@ void print_timing_rows(std::ostream& out, const std::vector<timing_result>& rows
       continue;
     }
     const std::string speedup = t.speedup > 0 ? fmt::format("{:.2f}x", t.speedup) : "";
-    const std::string ideal = t.workers > 1 && t.efficiency > 0 ? fmt::format("{:.0f}%", t.efficiency * 100) : "";
-    out << fmt::format("  {:<28} {:>7} {:>8.3f} s {:>9} {:>9}\n", t.label, t.workers, t.median, speedup, ideal);
+    const std::string ideal =
+        t.workers > 1 && t.efficiency > 0 ? fmt::format("{:.0f}%", t.efficiency * 100) : "";
+    out << fmt::format("  {:<28} {:>7} {:>8.3f} s {:>9} {:>9}\n", t.label, t.workers, t.median,
+                       speedup, ideal);
   }
   out.flush();
 }
 
 void print_timing_footer(std::ostream& out, const exercise_result& r, const style& s) {
-  out << s.note(fmt::format("  speedup = time with 1 worker / time with N; ideal = min(N, {} cores).", r.cores))
+  out << s.note(fmt::format(
+             "  speedup = time with 1 worker / time with N; ideal = min(N, {} cores).", r.cores))
       << "\n";
 }
 
-void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
-  const auto passed = std::count_if(r.stages.begin(), r.stages.end(), [](const stage_result& x) { return x.passed(); });
+void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r,
+                     const style& s) {
+  const auto passed = std::count_if(r.stages.begin(), r.stages.end(),
+                                    [](const stage_result& x) { return x.passed(); });
   const char* plural = r.stages.size() == 1 ? "" : "s";
   out << "\n";
   if (r.passed()) {
@@ -104,7 +117,8 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   out << "\n";
 }
 
-void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r,
+                    const style& s) {
   print_verdict(out, e, r, s);
   if (!r.timings.empty()) {
     print_timing_header(out, e, r, s);
@@ -122,21 +136,34 @@ json exercise_json(const exercise_result& r) {
       checks.push_back(check_json(check, stage.number));
       stage_checks.push_back(check_json(check, stage.number));
     }
-    stages.push_back({{"stage", stage.number}, {"title", stage.title}, {"passed", stage.passed()},
-                      {"problem", stage.problem}, {"checks", stage_checks}});
+    stages.push_back({{"stage", stage.number},
+                      {"title", stage.title},
+                      {"passed", stage.passed()},
+                      {"problem", stage.problem},
+                      {"checks", stage_checks}});
   }
   for (const auto& t : r.timings) {
-    timings.push_back({{"stage", t.stage}, {"label", t.label}, {"native", t.native}, {"workers", t.workers},
-                       {"median_s", t.median}, {"samples_s", t.samples}, {"speedup", t.speedup},
-                       {"efficiency", t.efficiency}, {"error", t.error}});
+    timings.push_back({{"stage", t.stage},
+                       {"label", t.label},
+                       {"native", t.native},
+                       {"workers", t.workers},
+                       {"median_s", t.median},
+                       {"samples_s", t.samples},
+                       {"speedup", t.speedup},
+                       {"efficiency", t.efficiency},
+                       {"error", t.error}});
   }
   return {{"exercise", r.exercise},
           {"source", source_name[static_cast<int>(r.source)]},
           {"passed", r.passed()},
           {"seed", r.seed},
           {"cores", r.cores},
-          {"build", {{"ok", r.build.ok}, {"rebuilt", r.build.rebuilt}, {"seconds", r.build.seconds},
-                     {"summary", r.build.summary}, {"diagnostics", r.build.diagnostics}}},
+          {"build",
+           {{"ok", r.build.ok},
+            {"rebuilt", r.build.rebuilt},
+            {"seconds", r.build.seconds},
+            {"summary", r.build.summary},
+            {"diagnostics", r.build.diagnostics}}},
           {"checks", checks},
           {"stages", stages},
           {"timings", timings}};
@@ -145,15 +172,19 @@ json exercise_json(const exercise_result& r) {
 void print_grade(std::ostream& out, const std::vector<exercise_result>& results, const style& s) {
   std::size_t passed = 0;
   for (const auto& r : results) {
-    const auto stages_passed =
-        std::count_if(r.stages.begin(), r.stages.end(), [](const stage_result& x) { return x.passed(); });
-    std::string detail = r.build.ok ? fmt::format("{}/{} stages", stages_passed, r.stages.size()) : r.build.summary;
-    out << (r.passed() ? s.pass_mark() : s.fail_mark()) << " " << fmt::format("{:<16} ", r.exercise) << detail << "\n";
+    const auto stages_passed = std::count_if(r.stages.begin(), r.stages.end(),
+                                             [](const stage_result& x) { return x.passed(); });
+    std::string detail =
+        r.build.ok ? fmt::format("{}/{} stages", stages_passed, r.stages.size()) : r.build.summary;
+    out << (r.passed() ? s.pass_mark() : s.fail_mark()) << " " << fmt::format("{:<16} ", r.exercise)
+        << detail << "\n";
     if (!r.build.ok) continue;
     for (const auto& stage : r.stages)
       for (const auto& check : stage.checks)
         if (!check.passed && !check.not_run)
-          out << "    " << s.note(fmt::format("stage {}: {} — {}", stage.number, check.name, first_line(check.message)))
+          out << "    "
+              << s.note(fmt::format("stage {}: {} — {}", stage.number, check.name,
+                                    first_line(check.message)))
               << "\n";
     if (r.passed()) ++passed;
   }
@@ -167,8 +198,10 @@ json grade_json(const std::vector<exercise_result>& results) {
     exercises.push_back(exercise_json(r));
     if (r.passed()) ++passed;
   }
-  return {{"passed", passed == results.size()}, {"passed_count", passed},
-          {"failed_count", results.size() - passed}, {"exercises", exercises}};
+  return {{"passed", passed == results.size()},
+          {"passed_count", passed},
+          {"failed_count", results.size() - passed},
+          {"exercises", exercises}};
 }
 
 std::string xml_escape(const std::string& text) {
@@ -176,11 +209,21 @@ std::string xml_escape(const std::string& text) {
   for (char ch : text) {
     const auto byte = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      case '\'': escaped += "&apos;"; break;
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      case '\'':
+        escaped += "&apos;";
+        break;
       default:
         if (byte < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') break;  // not allowed in XML 1.0
         escaped += ch;
@@ -196,11 +239,11 @@ std::string grade_junit(const std::vector<exercise_result>& results) {
     std::string cases;
     std::size_t tests = 0, failures = 0;
     double seconds = r.build.seconds;
-    const auto add_case = [&](const std::string& classname, const std::string& name, double time, bool passed,
-                              const std::string& message) {
+    const auto add_case = [&](const std::string& classname, const std::string& name, double time,
+                              bool passed, const std::string& message) {
       ++tests;
-      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(classname),
-                           xml_escape(name), time);
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
+                           xml_escape(classname), xml_escape(name), time);
       if (passed) {
         cases += "/>\n";
         return;
@@ -210,22 +253,27 @@ std::string grade_junit(const std::vector<exercise_result>& results) {
                            xml_escape(first_line(message)), xml_escape(message));
     };
     if (!r.build.ok) {
-      add_case(r.exercise, "compiles", r.build.seconds, false, r.build.summary + "\n" + r.build.diagnostics);
+      add_case(r.exercise, "compiles", r.build.seconds, false,
+               r.build.summary + "\n" + r.build.diagnostics);
     }
     for (const auto& stage : r.stages) {
       for (const auto& check : stage.checks) {
-        add_case(fmt::format("{}.stage{}", r.exercise, stage.number), check.name, check.seconds, check.passed,
-                 check.message);
+        add_case(fmt::format("{}.stage{}", r.exercise, stage.number), check.name, check.seconds,
+                 check.passed, check.message);
         seconds += check.seconds;
       }
     }
-    suites += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n{}  </testsuite>\n",
-                          xml_escape(r.exercise), tests, failures, seconds, cases);
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n{}  "
+        "</testsuite>\n",
+        xml_escape(r.exercise), tests, failures, seconds, cases);
     total_tests += tests;
     total_failures += failures;
   }
-  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lab\" tests=\"{}\" failures=\"{}\">\n{}</testsuites>\n",
-                     total_tests, total_failures, suites);
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lab\" tests=\"{}\" "
+      "failures=\"{}\">\n{}</testsuites>\n",
+      total_tests, total_failures, suites);
 }
 
 }  // namespace lab

@@ -19,10 +19,12 @@ namespace lab {
 // the timings are run: build problems and one line per check; the timing
 // table (its header, then rows as they are measured); what to do next.
 void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);
-void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);
+void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r,
+                         const style& s);
 void print_timing_rows(std::ostream& out, const std::vector<timing_result>& rows);
 void print_timing_footer(std::ostream& out, const exercise_result& r, const style& s);
-void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);
+void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r,
+                     const style& s);
 
 // All three parts at once, for a result that already has its timings.
 void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);

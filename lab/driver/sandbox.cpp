@@ -86,7 +86,8 @@ long tasks_of_user(uid_t uid) {
     bool mine = false;
     while (std::getline(status, line)) {
       if (line.rfind("Uid:", 0) == 0) mine = std::strtoul(line.c_str() + 4, nullptr, 10) == uid;
-      if (line.rfind("Threads:", 0) == 0 && mine) tasks += std::strtol(line.c_str() + 8, nullptr, 10);
+      if (line.rfind("Threads:", 0) == 0 && mine)
+        tasks += std::strtol(line.c_str() + 8, nullptr, 10);
     }
   });
   return tasks;
@@ -185,7 +186,8 @@ void write_number(int fd, long value) {
     digits[--at] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value > 0 && at > 0);
-  [[maybe_unused]] auto written = write(fd, digits + at, static_cast<std::size_t>(static_cast<int>(sizeof digits) - at));
+  [[maybe_unused]] auto written =
+      write(fd, digits + at, static_cast<std::size_t>(static_cast<int>(sizeof digits) - at));
 }
 
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
@@ -225,7 +227,8 @@ struct child_plan {
   const auto lift = [](int fd) { return fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 10); };
   const int out = lift(plan.stdout_fd), err = lift(plan.stderr_fd);
   const int channel = lift(plan.channel_write), error = lift(plan.error_write);
-  if (channel < 0 || error < 0 || (plan.stdout_fd >= 0 && (out < 0 || err < 0))) child_failed(errno);
+  if (channel < 0 || error < 0 || (plan.stdout_fd >= 0 && (out < 0 || err < 0)))
+    child_failed(errno);
   if (dup3(error, exec_error_fd, O_CLOEXEC) < 0) child_failed(errno);
   const int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) child_failed(errno);
@@ -236,14 +239,16 @@ struct child_plan {
   if (plan.working_dir != nullptr && chdir(plan.working_dir) != 0) child_failed(errno);
 
   const sandbox_limits& l = *plan.limits;
-  if (l.cpu_seconds > 0) set_limit(RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds + 1);  // SIGXCPU, then SIGKILL
+  if (l.cpu_seconds > 0)
+    set_limit(RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds + 1);  // SIGXCPU, then SIGKILL
   if (l.address_space_bytes > 0) set_limit(RLIMIT_AS, l.address_space_bytes, l.address_space_bytes);
   set_limit(RLIMIT_NOFILE, l.open_files, l.open_files);
   set_limit(RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes);
   set_limit(RLIMIT_CORE, 0, 0);  // a crash must not litter the student's folder with core files
   if (plan.how == containment::as_nobody) {
     // Root ignores RLIMIT_NPROC: become nobody, whom it binds.
-    if (setgroups(0, nullptr) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0) child_failed(errno);
+    if (setgroups(0, nullptr) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0)
+      child_failed(errno);
   }
   if (plan.how != containment::cgroup) set_limit(RLIMIT_NPROC, plan.task_limit, plan.task_limit);
   execve(plan.argv[0], plan.argv.data(), plan.envp.data());
@@ -266,7 +271,8 @@ struct capture {
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     if (got <= 0) return false;
     if (total != nullptr) *total += static_cast<std::uint64_t>(got);
-    if (kept->size() < cap) kept->append(buffer, std::min(static_cast<std::size_t>(got), cap - kept->size()));
+    if (kept->size() < cap)
+      kept->append(buffer, std::min(static_cast<std::size_t>(got), cap - kept->size()));
     return true;
   }
 };
@@ -334,7 +340,9 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
 
   pids_cgroup group;
   const containment how = choose_containment(request, group);
-  result.containment = how == containment::cgroup ? "cgroup" : how == containment::as_nobody ? "nobody" : "rlimit";
+  result.containment = how == containment::cgroup      ? "cgroup"
+                       : how == containment::as_nobody ? "nobody"
+                                                       : "rlimit";
 
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, channel_pipe[2], error_pipe[2];
   if (!request.pass_output) {
@@ -357,8 +365,9 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   plan.cgroup_procs = how == containment::cgroup ? group.procs_file() : nullptr;
   plan.how = how;
   if (how != containment::cgroup)
-    plan.task_limit = static_cast<rlim_t>(tasks_of_user(how == containment::as_nobody ? nobody : getuid()) +
-                                          request.limits.max_tasks);
+    plan.task_limit =
+        static_cast<rlim_t>(tasks_of_user(how == containment::as_nobody ? nobody : getuid()) +
+                            request.limits.max_tasks);
   plan.stdout_fd = out_pipe[1];
   plan.stderr_fd = err_pipe[1];
   plan.channel_write = channel_pipe[1];
@@ -377,22 +386,26 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
 
   // exec closes the error pipe; a failed exec writes its errno first.
   int exec_errno = 0;
-  if (read(error_pipe[0], &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno)) {
+  if (read(error_pipe[0], &exec_errno, sizeof exec_errno) ==
+      static_cast<ssize_t>(sizeof exec_errno)) {
     close_fd(error_pipe[0]);
     waitpid(pid, nullptr, 0);
     for (int* fd : {&out_pipe[0], &err_pipe[0], &channel_pipe[0]}) close_fd(*fd);
     result.error = fmt::format("cannot run {}: {}", request.argv[0], std::strerror(exec_errno));
     if (how == containment::as_nobody && exec_errno == EACCES)
-      result.error += " (as root without a pids cgroup, lab runs programs as the user nobody, who "
-                      "must be able to reach them: chmod o+rx the folders above the checkout)";
+      result.error +=
+          " (as root without a pids cgroup, lab runs programs as the user nobody, who "
+          "must be able to reach them: chmod o+rx the folders above the checkout)";
     return result;
   }
   close_fd(error_pipe[0]);
 
   std::vector<capture> streams;
   if (!request.pass_output) {
-    streams.push_back({out_pipe[0], &result.out, &result.out_bytes, request.limits.output_cap_bytes});
-    streams.push_back({err_pipe[0], &result.err, &result.err_bytes, request.limits.output_cap_bytes});
+    streams.push_back(
+        {out_pipe[0], &result.out, &result.out_bytes, request.limits.output_cap_bytes});
+    streams.push_back(
+        {err_pipe[0], &result.err, &result.err_bytes, request.limits.output_cap_bytes});
   }
   streams.push_back({channel_pipe[0], &result.channel, nullptr, request.limits.channel_cap_bytes});
 
@@ -412,10 +425,12 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
       exited = true;
       exited_at = std::chrono::steady_clock::now();
     }
-    const bool open_streams = std::any_of(streams.begin(), streams.end(), [](const capture& c) { return c.fd >= 0; });
+    const bool open_streams =
+        std::any_of(streams.begin(), streams.end(), [](const capture& c) { return c.fd >= 0; });
     // Done when the program ended and its pipes closed, or shortly after it
     // ended if something it started still holds them open.
-    if (exited && (!open_streams || std::chrono::steady_clock::now() - exited_at > std::chrono::milliseconds(200)))
+    if (exited && (!open_streams ||
+                   std::chrono::steady_clock::now() - exited_at > std::chrono::milliseconds(200)))
       break;
     const auto now = std::chrono::steady_clock::now();
     if (!exited && !killed) {
@@ -437,7 +452,8 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
     if (poll(polled.data(), polled.size(), 50) <= 0) continue;
     for (auto& c : streams) {
       if (c.fd < 0) continue;
-      const auto found = std::find_if(polled.begin(), polled.end(), [&](const pollfd& p) { return p.fd == c.fd; });
+      const auto found =
+          std::find_if(polled.begin(), polled.end(), [&](const pollfd& p) { return p.fd == c.fd; });
       if (found != polled.end() && found->revents != 0 && !c.drain()) close_fd(c.fd);
     }
   }
@@ -452,7 +468,8 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   }
   result.leftovers_killed += kill_orphans();
 
-  if (result.outcome != sandbox_outcome::timed_out && result.outcome != sandbox_outcome::interrupted) {
+  if (result.outcome != sandbox_outcome::timed_out &&
+      result.outcome != sandbox_outcome::interrupted) {
     if (WIFEXITED(status)) {
       result.outcome = sandbox_outcome::exited;
       result.exit_code = WEXITSTATUS(status);

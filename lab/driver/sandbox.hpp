@@ -31,18 +31,18 @@
 namespace lab {
 
 struct sandbox_limits {
-  std::chrono::milliseconds timeout{10'000};  // wall clock, then SIGKILL
-  std::uint64_t cpu_seconds = 60;             // RLIMIT_CPU; 0 = no limit
+  std::chrono::milliseconds timeout{10'000};       // wall clock, then SIGKILL
+  std::uint64_t cpu_seconds = 60;                  // RLIMIT_CPU; 0 = no limit
   std::uint64_t address_space_bytes = 4ull << 30;  // RLIMIT_AS; 0 = no limit
-  int max_tasks = 256;                        // processes + threads in the box
-  std::uint64_t open_files = 256;             // RLIMIT_NOFILE
-  std::uint64_t file_size_bytes = 64ull << 20;  // RLIMIT_FSIZE
-  std::size_t output_cap_bytes = 64 << 10;    // kept per stream (stdout, stderr)
-  std::size_t channel_cap_bytes = 4 << 20;    // kept from the result channel
+  int max_tasks = 256;                             // processes + threads in the box
+  std::uint64_t open_files = 256;                  // RLIMIT_NOFILE
+  std::uint64_t file_size_bytes = 64ull << 20;     // RLIMIT_FSIZE
+  std::size_t output_cap_bytes = 64 << 10;         // kept per stream (stdout, stderr)
+  std::size_t channel_cap_bytes = 4 << 20;         // kept from the result channel
 };
 
 struct sandbox_request {
-  std::vector<std::string> argv;  // argv[0] is the program's path
+  std::vector<std::string> argv;                         // argv[0] is the program's path
   std::vector<std::pair<std::string, std::string>> env;  // added to lab's own
   std::filesystem::path working_dir;                     // empty: lab's own
   sandbox_limits limits;
@@ -66,8 +66,8 @@ struct sandbox_result {
   sandbox_outcome outcome = sandbox_outcome::failed_to_start;
   int exit_code = -1;
   int term_signal = 0;
-  std::string out;            // first limits.output_cap_bytes of stdout
-  std::string err;            // first limits.output_cap_bytes of stderr
+  std::string out;              // first limits.output_cap_bytes of stdout
+  std::string err;              // first limits.output_cap_bytes of stderr
   std::uint64_t out_bytes = 0;  // everything the program wrote to stdout
   std::uint64_t err_bytes = 0;
   std::string channel;          // what the program wrote to the result channel

@@ -14,10 +14,16 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string now_text(const char* format) {
-  return fmt::format(fmt::runtime(format), fmt::localtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+  return fmt::format(
+      fmt::runtime(format),
+      fmt::localtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
 }
 
-nlohmann::json fresh() { return {{"version", 1}, {"exercises", nlohmann::json::object()}, {"lessons", nlohmann::json::object()}}; }
+nlohmann::json fresh() {
+  return {{"version", 1},
+          {"exercises", nlohmann::json::object()},
+          {"lessons", nlohmann::json::object()}};
+}
 
 }  // namespace
 
@@ -30,16 +36,20 @@ progress_store::progress_store(fs::path file) : file_(std::move(file)), data_(fr
   nlohmann::json loaded = nlohmann::json::parse(text.str(), nullptr, false);
   if (in && !loaded.is_discarded() && loaded.is_object() && loaded.value("version", 0) == 1) {
     data_ = std::move(loaded);
-    if (!data_.contains("exercises") || !data_["exercises"].is_object()) data_["exercises"] = nlohmann::json::object();
-    if (!data_.contains("lessons") || !data_["lessons"].is_object()) data_["lessons"] = nlohmann::json::object();
+    if (!data_.contains("exercises") || !data_["exercises"].is_object())
+      data_["exercises"] = nlohmann::json::object();
+    if (!data_.contains("lessons") || !data_["lessons"].is_object())
+      data_["lessons"] = nlohmann::json::object();
     return;
   }
   const fs::path aside = file_.string() + ".corrupt-" + now_text("{:%Y%m%d-%H%M%S}");
   fs::rename(file_, aside, ec);
-  warning_ = ec ? fmt::format("warning: {} is unreadable and could not be moved aside ({}); progress will not be saved",
-                              file_.string(), ec.message())
-                : fmt::format("warning: {} was unreadable; kept it as {} and started a fresh one", file_.string(),
-                              aside.string());
+  warning_ = ec ? fmt::format(
+                      "warning: {} is unreadable and could not be moved aside ({}); progress will "
+                      "not be saved",
+                      file_.string(), ec.message())
+                : fmt::format("warning: {} was unreadable; kept it as {} and started a fresh one",
+                              file_.string(), aside.string());
   if (ec) file_.clear();
 }
 
@@ -55,7 +65,8 @@ const nlohmann::json* progress_store::find_exercise(const std::string& name) con
   return found == exercises.end() || !found->is_object() ? nullptr : &*found;
 }
 
-void progress_store::record_run(const std::string& name, bool passed, const std::vector<int>& stages_passed) {
+void progress_store::record_run(const std::string& name, bool passed,
+                                const std::vector<int>& stages_passed) {
   auto& record = exercise(name);
   record["status"] = passed ? "done" : "failing";
   record["stages_passed"] = stages_passed;
@@ -74,8 +85,10 @@ void progress_store::save() const {
     out.flush();
     if (!out) throw std::runtime_error(fmt::format("cannot write {}", temporary.string()));
   }
-  fs::rename(temporary, file_, ec);  // atomic: readers see the old file or the new, never half of one
-  if (ec) throw std::runtime_error(fmt::format("cannot replace {}: {}", file_.string(), ec.message()));
+  fs::rename(temporary, file_,
+             ec);  // atomic: readers see the old file or the new, never half of one
+  if (ec)
+    throw std::runtime_error(fmt::format("cannot replace {}: {}", file_.string(), ec.message()));
 }
 
 fs::path progress_file_for(const fs::path& root) {

@@ -21,7 +21,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-std::vector<std::string> closest_names(const std::string& word, const std::vector<std::string>& candidates,
+std::vector<std::string> closest_names(const std::string& word,
+                                       const std::vector<std::string>& candidates,
                                        std::size_t most) {
   // Allow about one typo per three letters, at least two.
   const std::size_t allowed = std::max<std::size_t>(2, word.size() / 3);

@@ -15,12 +15,24 @@ std::string wrap(bool on, const char* code, std::string_view text) {
 
 }  // namespace
 
-std::string style::good(std::string_view text) const { return wrap(color, "32", text); }
-std::string style::bad(std::string_view text) const { return wrap(color, "31", text); }
-std::string style::note(std::string_view text) const { return wrap(color, "2", text); }
-std::string style::strong(std::string_view text) const { return wrap(color, "1", text); }
-std::string style::pass_mark() const { return good(unicode ? "✔" : "ok"); }
-std::string style::fail_mark() const { return bad(unicode ? "✘" : "FAIL"); }
+std::string style::good(std::string_view text) const {
+  return wrap(color, "32", text);
+}
+std::string style::bad(std::string_view text) const {
+  return wrap(color, "31", text);
+}
+std::string style::note(std::string_view text) const {
+  return wrap(color, "2", text);
+}
+std::string style::strong(std::string_view text) const {
+  return wrap(color, "1", text);
+}
+std::string style::pass_mark() const {
+  return good(unicode ? "✔" : "ok");
+}
+std::string style::fail_mark() const {
+  return bad(unicode ? "✘" : "FAIL");
+}
 
 style style_for(int fd) {
   style s;

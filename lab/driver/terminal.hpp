@@ -8,15 +8,15 @@
 namespace lab {
 
 struct style {
-  bool color = false;  // ANSI colours
-  bool unicode = true; // ✔/✘ rather than ok/FAIL
+  bool color = false;   // ANSI colours
+  bool unicode = true;  // ✔/✘ rather than ok/FAIL
 
-  std::string good(std::string_view text) const;   // green
-  std::string bad(std::string_view text) const;    // red
-  std::string note(std::string_view text) const;   // dim
-  std::string strong(std::string_view text) const; // bold
-  std::string pass_mark() const;  // "✔"
-  std::string fail_mark() const;  // "✘"
+  std::string good(std::string_view text) const;    // green
+  std::string bad(std::string_view text) const;     // red
+  std::string note(std::string_view text) const;    // dim
+  std::string strong(std::string_view text) const;  // bold
+  std::string pass_mark() const;                    // "✔"
+  std::string fail_mark() const;                    // "✘"
 };
 
 // The style for a stream: colour if it is a terminal and NO_COLOR is unset.

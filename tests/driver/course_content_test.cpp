@@ -12,7 +12,8 @@
 namespace {
 
 const lab::lesson_set& course_lessons() {
-  static const lab::lesson_set set = lab::load_lessons(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "lessons");
+  static const lab::lesson_set set =
+      lab::load_lessons(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "lessons");
   return set;
 }
 

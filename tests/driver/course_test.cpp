@@ -37,7 +37,8 @@ TEST_CASE("the repository's course loads with the primes exercise and its three 
   CHECK(primes->hints.size() >= 3);
   REQUIRE(primes->timing.has_value());
   CHECK(primes->timing->workers == std::vector<int>{1, 5});
-  CHECK(course.exercise_file(*primes) == fs::path(LAB_TEST_SOURCE_DIR) / "exercises" / "primes.cpp");
+  CHECK(course.exercise_file(*primes) ==
+        fs::path(LAB_TEST_SOURCE_DIR) / "exercises" / "primes.cpp");
   CHECK(course.checks_dir(*primes) == fs::path(LAB_TEST_SOURCE_DIR) / "checks" / "primes");
 }
 
@@ -59,7 +60,8 @@ TEST_CASE("two exercises with one name are refused") {
 TEST_CASE("a folder without info.json is not taken for a course") {
   std::string pattern = (fs::temp_directory_path() / "lab-empty-XXXXXX").string();
   REQUIRE(mkdtemp(pattern.data()) != nullptr);
-  CHECK_THROWS_WITH_AS(lab::load_course(pattern), doctest::Contains("is it a lab course folder"), lab::course_error);
+  CHECK_THROWS_WITH_AS(lab::load_course(pattern), doctest::Contains("is it a lab course folder"),
+                       lab::course_error);
 }
 
 TEST_CASE("--checks moves where the checks are looked for") {

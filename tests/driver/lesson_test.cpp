@@ -52,7 +52,8 @@ TEST_CASE("a lesson parses into slides with titles and demos and exercise pointe
         std::vector<std::pair<std::string, std::string>>{{"stage", "1"}, {"workers", "1,5"}});
   CHECK_FALSE(lesson.slides[1].demo->coming);
   CHECK(lesson.slides[1].body.find("---\nint x;") != std::string::npos);  // --- inside code is code
-  CHECK(lesson.slides[1].body.find("primes stage") == std::string::npos);  // directives leave the body
+  CHECK(lesson.slides[1].body.find("primes stage") ==
+        std::string::npos);  // directives leave the body
   REQUIRE(lesson.slides[2].exercise.has_value());
   CHECK(lesson.slides[2].exercise->name == "primes");
   CHECK(lesson.slides[2].line == 14);
@@ -72,7 +73,8 @@ TEST_CASE("malformed lessons get a clear error with file and line") {
       {"# T\n```demos\nx\n```\n", "lessons/05-gil.md:2: unknown directive \"demos\""},
       {"# T\n```demo\nprimes stage\n```\n", "lessons/05-gil.md:2: \"stage\" is not key=value"},
       {"# T\n```demo\n\n```\n", "lessons/05-gil.md:2: an empty directive block"},
-      {"# T\n```demo\na\n```\n```demo\nb\n```\n", "lessons/05-gil.md:5: a slide may carry one demo"},
+      {"# T\n```demo\na\n```\n```demo\nb\n```\n",
+       "lessons/05-gil.md:5: a slide may carry one demo"},
       {"# T\n```exercise\na\nb\n```\n", "a directive block holds one line"},
       {std::string("# T\n\0junk", 10), "not a text file"},
   };
@@ -92,8 +94,10 @@ TEST_CASE("random junk never crashes the parser: it parses or gives an error wit
   const std::uint64_t seed = std::random_device{}();
   INFO("seed ", seed);
   std::mt19937_64 random(seed);
-  const std::string pieces[] = {"# T\n", "## U\n", "---\n", "```\n", "```demo\n", "```exercise coming\n",
-                                "primes a=1\n", "text\n", "\n", "\r\n", "\x01\xff", "k=v\n", "```cpp\n"};
+  const std::string pieces[] = {
+      "# T\n",        "## U\n", "---\n", "```\n", "```demo\n", "```exercise coming\n",
+      "primes a=1\n", "text\n", "\n",    "\r\n",  "\x01\xff",  "k=v\n",
+      "```cpp\n"};
   for (int round = 0; round < 2000; ++round) {
     std::string text;
     const int count = std::uniform_int_distribution<int>(0, 12)(random);

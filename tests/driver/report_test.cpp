@@ -49,8 +49,9 @@ TEST_CASE("the JUnit report has a test case per check and a failure with its mes
   const std::string xml = lab::grade_junit({sample_result()});
   CHECK(xml.find("<testsuite name=\"primes\" tests=\"2\" failures=\"1\"") != std::string::npos);
   CHECK(xml.find("name=\"finds &lt;primes&gt; &amp; &quot;more&quot;\"") != std::string::npos);
-  CHECK(xml.find("<failure message=\"expected 2 &lt; 3\">expected 2 &lt; 3\nsecond line</failure>") !=
-        std::string::npos);
+  CHECK(
+      xml.find("<failure message=\"expected 2 &lt; 3\">expected 2 &lt; 3\nsecond line</failure>") !=
+      std::string::npos);
 }
 
 TEST_CASE("a build failure becomes one failing test case named compiles") {
@@ -68,4 +69,3 @@ TEST_CASE("the grade text ends with the passed and failed counts") {
   CHECK(out.str().find("0 passed, 1 failed") != std::string::npos);
   CHECK(out.str().find("stage 1: fails — expected 2 < 3") != std::string::npos);
 }
-

@@ -2,8 +2,8 @@
 // verdict, in bounded time, with nothing left running afterwards.
 #include "sandbox.hpp"
 
-#include <doctest/doctest.h>
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(LAB_FIXTURE_PROGRAMS_DIR) + "/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(LAB_FIXTURE_PROGRAMS_DIR) + "/" + name;
+}
 
 lab::sandbox_request request_for(const std::string& program, std::vector<std::string> args = {}) {
   lab::sandbox_request request;
@@ -45,10 +47,12 @@ int processes_running(const std::string& path) {
 // file itself are open to others. (A checkout under a 0700 folder is not.)
 bool nobody_can_run(const std::string& path) {
   std::filesystem::path at = path;
-  if ((std::filesystem::status(at).permissions() & std::filesystem::perms::others_exec) == std::filesystem::perms::none)
+  if ((std::filesystem::status(at).permissions() & std::filesystem::perms::others_exec) ==
+      std::filesystem::perms::none)
     return false;
   for (at = at.parent_path(); !at.empty() && at != at.root_path(); at = at.parent_path())
-    if ((std::filesystem::status(at).permissions() & std::filesystem::perms::others_exec) == std::filesystem::perms::none)
+    if ((std::filesystem::status(at).permissions() & std::filesystem::perms::others_exec) ==
+        std::filesystem::perms::none)
       return false;
   return true;
 }
@@ -57,7 +61,8 @@ bool nobody_can_run(const std::string& path) {
 std::vector<std::string> containments() {
   if (geteuid() != 0) return {"rlimit"};
   if (!nobody_can_run(fixture("fork_bomb"))) {
-    MESSAGE("the user nobody cannot reach ", fixture("fork_bomb"), ": testing the default containment only");
+    MESSAGE("the user nobody cannot reach ", fixture("fork_bomb"),
+            ": testing the default containment only");
     return {""};
   }
   return {"", "nobody"};  // "": the default (a pids cgroup when there is one)
@@ -65,8 +70,10 @@ std::vector<std::string> containments() {
 
 struct containment_override {
   explicit containment_override(const std::string& how) {
-    if (how.empty()) unsetenv("LAB_SANDBOX_CONTAINMENT");
-    else setenv("LAB_SANDBOX_CONTAINMENT", how.c_str(), 1);
+    if (how.empty())
+      unsetenv("LAB_SANDBOX_CONTAINMENT");
+    else
+      setenv("LAB_SANDBOX_CONTAINMENT", how.c_str(), 1);
   }
   ~containment_override() { unsetenv("LAB_SANDBOX_CONTAINMENT"); }
 };

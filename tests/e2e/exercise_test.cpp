@@ -56,7 +56,8 @@ TEST_CASE("--json gives timings per stage and worker count with medians and spee
 TEST_CASE("an unknown exercise gets one line naming the closest exercise") {
   const auto run = run_lab({"exercise", "prims"});
   CHECK(run.exit_code == 2);
-  CHECK(run.err == "lab: no exercise named 'prims'. Did you mean: primes? (lab list shows them all)\n");
+  CHECK(run.err ==
+        "lab: no exercise named 'prims'. Did you mean: primes? (lab list shows them all)\n");
 }
 
 TEST_CASE("an unknown option gets one line naming the closest option") {

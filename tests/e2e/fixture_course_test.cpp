@@ -12,8 +12,8 @@ using lab_test::run_lab;
 namespace {
 
 lab_test::lab_run run_fixture(const std::string& exercise, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "exercise", exercise,
-                                   "--no-timings"};
+  std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "exercise",
+                                   exercise, "--no-timings"};
   args.insert(args.end(), extra.begin(), extra.end());
   return run_lab(args);
 }
@@ -21,7 +21,8 @@ lab_test::lab_run run_fixture(const std::string& exercise, std::vector<std::stri
 // True if some check of the JSON report failed with a message containing `text`.
 bool some_check_says(const nlohmann::json& report, const std::string& text) {
   for (const auto& check : report["checks"])
-    if (!check["passed"].get<bool>() && check["message"].get<std::string>().find(text) != std::string::npos)
+    if (!check["passed"].get<bool>() &&
+        check["message"].get<std::string>().find(text) != std::string::npos)
       return true;
   return false;
 }
@@ -52,7 +53,8 @@ TEST_CASE("an untouched stub reports its TODO with file and line") {
   const auto run = run_fixture("todo");
   INFO(run.out);
   CHECK(run.exit_code == 1);
-  CHECK(run.out.find("not done yet: sum the numbers up to n (exercises/todo.cpp:5)") != std::string::npos);
+  CHECK(run.out.find("not done yet: sum the numbers up to n (exercises/todo.cpp:5)") !=
+        std::string::npos);
 }
 
 TEST_CASE("a compile error shows the compiler's first errors with file:line and a summary") {
@@ -109,23 +111,23 @@ TEST_CASE("a data race that gives the right answer is caught by ThreadSanitizer"
 
 TEST_CASE("a fixture solution passes through --checks pointing at the checks folder") {
   const auto checks = (lab_test::fixture_course() / "checks").string();
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", checks, "solution",
-                            "deadlock", "--no-timings"});
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", checks,
+                            "solution", "deadlock", "--no-timings"});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 0);
 }
 
 TEST_CASE("--checks pointing at a folder without the exercise's checks says so") {
   const auto empty = lab_test::fresh_temp_dir();
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", empty.string(),
-                            "exercise", "passes"});
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks",
+                            empty.string(), "exercise", "passes"});
   CHECK(run.exit_code == 1);
   CHECK(run.out.find("no checks for passes") != std::string::npos);
 }
 
 TEST_CASE("timings are reported as medians with a speedup against one worker") {
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "solution", "passes", "--json",
-                            "--workers", "1,2"});
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "solution", "passes",
+                            "--json", "--workers", "1,2"});
   const auto report = lab_test::output_json(run);
   REQUIRE(report["timings"].size() == 2);
   for (const auto& timing : report["timings"]) {
@@ -138,7 +140,8 @@ TEST_CASE("timings are reported as medians with a speedup against one worker") {
 TEST_CASE("hints come one at a time and the count is remembered") {
   const auto state = lab_test::fresh_temp_dir();
   const std::vector<std::pair<std::string, std::string>> env = {{"LAB_STATE_DIR", state.string()}};
-  const std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "hint", "passes"};
+  const std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "hint",
+                                         "passes"};
   const auto first = run_lab(args, env);
   CHECK(first.out.find("Hint 1 of 2: first hint") != std::string::npos);
   const auto second = run_lab(args, env);

@@ -12,16 +12,17 @@ using lab_test::run_lab;
 TEST_CASE("grade --solutions --format junit writes well-formed XML with one test case per check") {
   const auto folder = lab_test::fresh_temp_dir();
   const auto xml = folder / "report.xml";
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade", "--solutions", "--format",
-                            "junit", "--output", xml.string()});
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade", "--solutions",
+                            "--format", "junit", "--output", xml.string()});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 0);
   // python3's XML parser is the judge of well-formedness; it also counts the cases.
   const auto count_file = folder / "count";
-  const std::string command = "python3 -c \"import sys, xml.etree.ElementTree as ET; "
-                              "root = ET.parse(sys.argv[1]).getroot(); "
-                              "print(len(root.findall('.//testcase')), len(root.findall('.//failure')))\" " +
-                              xml.string() + " > " + count_file.string();
+  const std::string command =
+      "python3 -c \"import sys, xml.etree.ElementTree as ET; "
+      "root = ET.parse(sys.argv[1]).getroot(); "
+      "print(len(root.findall('.//testcase')), len(root.findall('.//failure')))\" " +
+      xml.string() + " > " + count_file.string();
   REQUIRE(std::system(command.c_str()) == 0);
   std::ifstream counts(count_file);
   int cases = -1, failures = -1;
@@ -40,7 +41,8 @@ TEST_CASE("grade of the fixture students fails with exit code 1 and names each f
 }
 
 TEST_CASE("grade --format json is one document with a verdict per exercise") {
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade", "--format", "json"});
+  const auto run =
+      run_lab({"--course", lab_test::fixture_course().string(), "grade", "--format", "json"});
   const auto report = lab_test::output_json(run);
   CHECK(report["passed"] == false);
   CHECK(report["exercises"].size() == 9);

@@ -28,7 +28,8 @@ fs::path fresh_temp_dir() {
   return pattern;
 }
 
-lab_run run_lab(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+lab_run run_lab(const std::vector<std::string>& args,
+                const std::vector<std::pair<std::string, std::string>>& env,
                 std::chrono::seconds timeout) {
   static const fs::path state = fresh_temp_dir();
   const fs::path out_file = fresh_temp_dir() / "out";
@@ -86,8 +87,12 @@ nlohmann::json output_json(const lab_run& run) {
   return document;
 }
 
-fs::path fixture_course() { return fs::path(LAB_TEST_SOURCE_DIR) / "tests" / "fixtures" / "course"; }
-fs::path repository() { return LAB_TEST_SOURCE_DIR; }
+fs::path fixture_course() {
+  return fs::path(LAB_TEST_SOURCE_DIR) / "tests" / "fixtures" / "course";
+}
+fs::path repository() {
+  return LAB_TEST_SOURCE_DIR;
+}
 
 std::vector<pid_t> processes_running(const std::string& fragment) {
   std::vector<pid_t> found;

@@ -5,12 +5,14 @@
 
 using lab_test::run_lab;
 
-TEST_CASE("lab lessons lists each lesson with the slides seen and skips a broken one with its place") {
+TEST_CASE(
+    "lab lessons lists each lesson with the slides seen and skips a broken one with its place") {
   const auto run = run_lab({"--course", lab_test::fixture_course().string(), "lessons"});
   CHECK(run.out.find("sample") != std::string::npos);
   CHECK(run.out.find("0/4") != std::string::npos);
-  CHECK(run.err == "warning: lessons/02-broken.md:5: a code block opened here is never closed with ``` "
-                   "(this lesson is skipped)\n");
+  CHECK(run.err ==
+        "warning: lessons/02-broken.md:5: a code block opened here is never closed with ``` "
+        "(this lesson is skipped)\n");
   CHECK(run.exit_code == 2);  // a broken lesson is an error of the course, for CI
 }
 
@@ -28,7 +30,8 @@ TEST_CASE("lab lesson prints one slide with --slide and records it as seen") {
 }
 
 TEST_CASE("lab lesson refuses a slide that does not exist") {
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "lesson", "sample", "--slide", "9"});
+  const auto run = run_lab(
+      {"--course", lab_test::fixture_course().string(), "lesson", "sample", "--slide", "9"});
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("lesson sample has slides 1 to 4") != std::string::npos);
 }

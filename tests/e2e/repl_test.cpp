@@ -24,8 +24,9 @@ namespace {
 lab_test::lab_run scripted_session(const std::string& script) {
   const auto folder = lab_test::fresh_temp_dir();
   std::ofstream(folder / "script") << script;
-  return lab_test::run_lab({"--course", lab_test::fixture_course().string()},
-                           {{"LAB_STDIN", (folder / "script").string()}, {"LAB_STATE_DIR", folder.string()}});
+  return lab_test::run_lab(
+      {"--course", lab_test::fixture_course().string()},
+      {{"LAB_STDIN", (folder / "script").string()}, {"LAB_STATE_DIR", folder.string()}});
 }
 
 // A lab REPL on a pseudo-terminal.
@@ -51,7 +52,9 @@ class pty_session {
     }
     close(fd_);
   }
-  void send(const std::string& keys) { REQUIRE(write(fd_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size())); }
+  void send(const std::string& keys) {
+    REQUIRE(write(fd_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()));
+  }
   // Reads until `text` appears after the last match, or the time runs out.
   bool expect(const std::string& text, std::chrono::seconds patience = std::chrono::seconds(60)) {
     const auto give_up = std::chrono::steady_clock::now() + patience;
@@ -75,7 +78,8 @@ class pty_session {
     for (int i = 0; i < 500; ++i) {
       int status = 0;
       char buffer[4096];
-      while (read(fd_, buffer, sizeof buffer) > 0) {  // drain, so lab never blocks on a full terminal
+      while (read(fd_, buffer, sizeof buffer) >
+             0) {  // drain, so lab never blocks on a full terminal
       }
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -100,7 +104,8 @@ class pty_session {
 
 TEST_CASE("a scripted REPL session prints exactly the saved reference") {
   const auto run = scripted_session(
-      "lessons\nopen sample\n\nback\ngoto 3\nshow\nrun\nnext\nnext\nhint\nopn sample\nprogress\nquit\n");
+      "lessons\nopen sample\n\nback\ngoto 3\nshow\nrun\nnext\nnext\nhint\nopn "
+      "sample\nprogress\nquit\n");
   const fs::path reference = fs::path(LAB_TEST_SOURCE_DIR) / "tests/e2e/reference/repl_session.txt";
   if (std::getenv("LAB_UPDATE_REFERENCE") != nullptr) std::ofstream(reference) << run.out;
   INFO("stderr: ", run.err);
@@ -109,7 +114,8 @@ TEST_CASE("a scripted REPL session prints exactly the saved reference") {
   CHECK(run.out.find("\x1b[") == std::string::npos);  // no escape codes through a pipe
   CHECK(run.out.find("lab>") == std::string::npos);   // no prompt through a pipe
   CHECK(run.err.find("unknown command 'opn'. Did you mean: open") != std::string::npos);
-  CHECK(run.err.find("02-broken.md:5: a code block opened here is never closed") != std::string::npos);
+  CHECK(run.err.find("02-broken.md:5: a code block opened here is never closed") !=
+        std::string::npos);
 }
 
 TEST_CASE("the REPL ends at the end of its input") {

@@ -24,7 +24,8 @@ struct default_settings {
 };
 
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 // Holds the GIL on its own thread, passing safepoints, until told to stop.
@@ -224,7 +225,8 @@ TEST_CASE("two threads passing safepoints both make progress") {
     });
   // Wait (bounded) until both threads have run: neither starves the other.
   const auto give_up = std::chrono::steady_clock::now() + 10s;
-  while ((progress[0].load() < 1000 || progress[1].load() < 1000) && std::chrono::steady_clock::now() < give_up)
+  while ((progress[0].load() < 1000 || progress[1].load() < 1000) &&
+         std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(1ms);
   stop.store(true);
   for (auto& thread : threads) thread.join();

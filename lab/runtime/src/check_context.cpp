@@ -28,9 +28,13 @@ pid_t the_harness_pid = 0;
 
 }  // namespace
 
-int stage() { return env_number<int>("LAB_CHECK_STAGE", 1); }
+int stage() {
+  return env_number<int>("LAB_CHECK_STAGE", 1);
+}
 
-std::uint64_t seed() { return env_number<std::uint64_t>("LAB_CHECK_SEED", 20261122); }
+std::uint64_t seed() {
+  return env_number<std::uint64_t>("LAB_CHECK_SEED", 20261122);
+}
 
 bool under_tsan() {
 #if defined(__SANITIZE_THREAD__)
@@ -68,8 +72,12 @@ void send(const nlohmann::json& event) {
   }
 }
 
-pid_t harness_pid() { return the_harness_pid; }
-void remember_harness_pid() { the_harness_pid = getpid(); }
+pid_t harness_pid() {
+  return the_harness_pid;
+}
+void remember_harness_pid() {
+  the_harness_pid = getpid();
+}
 
 }  // namespace detail
 }  // namespace lab::check

@@ -82,7 +82,10 @@ class lab_reporter : public doctest::IReporter {
     if (exception.is_crash) {
       // doctest's signal handler: the program is about to die. Say which
       // check it was in now, since "end" will never come.
-      send({{"event", "crash"}, {"check", name_}, {"message", text}, {"todo", lab::last_todo_message()}});
+      send({{"event", "crash"},
+            {"check", name_},
+            {"message", text},
+            {"todo", lab::last_todo_message()}});
       return;
     }
     remember("threw: " + text);
@@ -104,7 +107,8 @@ class lab_reporter : public doctest::IReporter {
   }
 
   void log_message(const doctest::MessageData& data) override {
-    if ((data.m_severity & doctest::assertType::is_warn) != 0) return;  // MESSAGE/WARN: not a failure
+    if ((data.m_severity & doctest::assertType::is_warn) != 0)
+      return;  // MESSAGE/WARN: not a failure
     std::string text = active_context();
     if (!text.empty()) text += ": ";
     remember(text + data.m_string.c_str());

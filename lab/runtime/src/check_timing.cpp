@@ -30,15 +30,20 @@ int run_timing() {
 
   auto found = timed_bodies().find(for_stage);
   if (found == timed_bodies().end()) {
-    send({{"event", "timing_error"}, {"message", "no timed body for stage " + std::to_string(for_stage)}});
+    send({{"event", "timing_error"},
+          {"message", "no timed body for stage " + std::to_string(for_stage)}});
     return 2;
   }
   lab::set_is_prime_mode(native ? lab::code_mode::native : lab::code_mode::interpreted);
   try {
     const auto samples = lab::time_repeats(static_cast<int>(repeats),
                                            [&] { found->second(size, static_cast<int>(workers)); });
-    send({{"event", "timing"}, {"stage", for_stage}, {"workers", workers}, {"size", size},
-          {"native", native}, {"samples", samples}});
+    send({{"event", "timing"},
+          {"stage", for_stage},
+          {"workers", workers},
+          {"size", size},
+          {"native", native},
+          {"samples", samples}});
     return 0;
   } catch (const std::exception& error) {
     send({{"event", "timing_error"}, {"message", error.what()}});

@@ -42,8 +42,12 @@ std::once_flag created;
 // in a child process, which is exactly what the child's fresh lock needs.
 thread_local bool holding = false;
 
-void prepare_fork() { state->mu.lock(); }
-void parent_after_fork() { state->mu.unlock(); }
+void prepare_fork() {
+  state->mu.lock();
+}
+void parent_after_fork() {
+  state->mu.unlock();
+}
 
 // In the child only the forking thread exists: every waiter is gone, so the
 // lock is rebuilt from scratch, held iff the forking thread held it.
@@ -113,7 +117,9 @@ void release() {
   }
 }
 
-bool held() { return holding; }
+bool held() {
+  return holding;
+}
 
 void safepoint() {
   gil_state& g = the_gil();
@@ -123,15 +129,20 @@ void safepoint() {
 }
 
 void set_switch_interval(std::chrono::microseconds interval) {
-  the_gil().interval_us.store(interval.count() < 1 ? 1 : interval.count(), std::memory_order_relaxed);
+  the_gil().interval_us.store(interval.count() < 1 ? 1 : interval.count(),
+                              std::memory_order_relaxed);
 }
 
 std::chrono::microseconds switch_interval() {
   return std::chrono::microseconds(the_gil().interval_us.load(std::memory_order_relaxed));
 }
 
-void set_force_switching(bool on) { the_gil().force.store(on, std::memory_order_relaxed); }
-bool force_switching() { return the_gil().force.load(std::memory_order_relaxed); }
+void set_force_switching(bool on) {
+  the_gil().force.store(on, std::memory_order_relaxed);
+}
+bool force_switching() {
+  return the_gil().force.load(std::memory_order_relaxed);
+}
 
 stats get_stats() {
   gil_state& g = the_gil();

@@ -43,12 +43,18 @@ bool is_prime(long n) {
   return trial_division(n, every, [] { gil::safepoint(); });
 }
 
-void set_is_prime_mode(code_mode new_mode) { mode.store(new_mode, std::memory_order_relaxed); }
-code_mode is_prime_mode() { return mode.load(std::memory_order_relaxed); }
+void set_is_prime_mode(code_mode new_mode) {
+  mode.store(new_mode, std::memory_order_relaxed);
+}
+code_mode is_prime_mode() {
+  return mode.load(std::memory_order_relaxed);
+}
 
 void set_safepoint_spacing(long divisions) {
   spacing.store(divisions < 1 ? 1 : divisions, std::memory_order_relaxed);
 }
-long safepoint_spacing() { return spacing.load(std::memory_order_relaxed); }
+long safepoint_spacing() {
+  return spacing.load(std::memory_order_relaxed);
+}
 
 }  // namespace lab

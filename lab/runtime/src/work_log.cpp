@@ -65,8 +65,10 @@ worker_slot* my_slot(region* r) {
 void start(std::size_t end) {
   stop();
   log_bytes = sizeof(region) + end * sizeof(std::atomic<std::uint32_t>);
-  void* memory = mmap(nullptr, log_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (memory == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "work_log mmap");
+  void* memory =
+      mmap(nullptr, log_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED)
+    throw std::system_error(errno, std::generic_category(), "work_log mmap");
   log_region = new (memory) region;  // anonymous mappings are zero-filled
   log_region->end = end;
   for (std::size_t i = 0; i < end; ++i) new (&counts(log_region)[i]) std::atomic<std::uint32_t>(0);

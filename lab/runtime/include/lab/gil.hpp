@@ -53,9 +53,9 @@ bool force_switching();
 
 // Counters since start (or since reset_stats), for demos and tests.
 struct stats {
-  std::uint64_t acquisitions = 0;    // times any thread took the lock
-  std::uint64_t drop_requests = 0;   // times a waiter timed out and asked
-  std::uint64_t forced_switches = 0; // requested drops that handed the lock over
+  std::uint64_t acquisitions = 0;     // times any thread took the lock
+  std::uint64_t drop_requests = 0;    // times a waiter timed out and asked
+  std::uint64_t forced_switches = 0;  // requested drops that handed the lock over
 };
 stats get_stats();
 void reset_stats();

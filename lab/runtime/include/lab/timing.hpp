@@ -17,7 +17,8 @@ std::vector<double> time_repeats(int repeats, F f) {
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     f();
-    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    samples.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return samples;
 }

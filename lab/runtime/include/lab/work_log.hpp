@@ -8,9 +8,9 @@
 // too.
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
-#include <sys/types.h>
 #include <vector>
 
 namespace lab::work_log {
@@ -24,9 +24,9 @@ struct worker {
 
 struct summary {
   std::vector<std::uint32_t> calls_per_number;  // index n: how often n was recorded
-  std::uint64_t out_of_range = 0;  // calls for numbers < 0 or >= the logged range
-  std::vector<worker> workers;     // in order of first call
-  bool workers_overflowed = false; // more distinct workers than the log can hold
+  std::uint64_t out_of_range = 0;               // calls for numbers < 0 or >= the logged range
+  std::vector<worker> workers;                  // in order of first call
+  bool workers_overflowed = false;              // more distinct workers than the log can hold
 };
 
 // Starts a fresh log for numbers in [0, end). Replaces any earlier log.
