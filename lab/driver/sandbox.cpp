@@ -35,7 +35,7 @@ constexpr int exec_error_fd = 4;  // where the child reports a failed exec (clos
 constexpr uid_t nobody = 65534;
 
 // How the box caps processes and threads, chosen before each run.
-enum class containment { cgroup, as_nobody, rlimit };
+enum class containment { cgroup, as_nobody, rlimit, none };
 
 // --- small helpers ---------------------------------------------------------
 
@@ -168,12 +168,16 @@ class pids_cgroup {
   std::string procs_;
 };
 
+// As root: a pids cgroup if one can be made, else the user nobody if nobody
+// can reach the program, else nothing caps the processes (they are still
+// killed after the run). Not root: RLIMIT_NPROC, which binds ordinary users.
 containment choose_containment(const sandbox_request& request, pids_cgroup& group) {
   const char* forced = std::getenv("LAB_SANDBOX_CONTAINMENT");  // tests use it to try each path
   const std::string wanted = forced == nullptr ? "" : forced;
   if (geteuid() != 0 || wanted == "rlimit") return containment::rlimit;
   if (wanted != "nobody" && group.create(request.limits.max_tasks)) return containment::cgroup;
-  return containment::as_nobody;
+  if (nobody_can_run(request.argv[0])) return containment::as_nobody;
+  return containment::none;
 }
 
 // --- the child, between fork and exec: async-signal-safe calls only ----------
@@ -250,7 +254,8 @@ struct child_plan {
     if (setgroups(0, nullptr) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0)
       child_failed(errno);
   }
-  if (plan.how != containment::cgroup) set_limit(RLIMIT_NPROC, plan.task_limit, plan.task_limit);
+  if (plan.how == containment::as_nobody || plan.how == containment::rlimit)
+    set_limit(RLIMIT_NPROC, plan.task_limit, plan.task_limit);
   execve(plan.argv[0], plan.argv.data(), plan.envp.data());
   child_failed(errno);
 }
@@ -319,6 +324,16 @@ std::vector<std::string> environment_for(const sandbox_request& request) {
 
 }  // namespace
 
+bool nobody_can_run(const fs::path& program) {
+  std::error_code ec;
+  for (fs::path at = fs::absolute(program, ec); !ec && !at.empty(); at = at.parent_path()) {
+    const auto permissions = fs::status(at, ec).permissions();
+    if (ec || (permissions & fs::perms::others_exec) == fs::perms::none) return false;
+    if (at == at.root_path()) break;
+  }
+  return !ec;
+}
+
 std::string describe_signal(int signal_number) {
   const char* abbreviation = sigabbrev_np(signal_number);
   const char* description = sigdescr_np(signal_number);
@@ -364,7 +379,7 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   plan.working_dir = working_dir.empty() ? nullptr : working_dir.c_str();
   plan.cgroup_procs = how == containment::cgroup ? group.procs_file() : nullptr;
   plan.how = how;
-  if (how != containment::cgroup)
+  if (how == containment::as_nobody || how == containment::rlimit)
     plan.task_limit =
         static_cast<rlim_t>(tasks_of_user(how == containment::as_nobody ? nobody : getuid()) +
                             request.limits.max_tasks);

@@ -72,7 +72,8 @@ struct sandbox_result {
   std::uint64_t err_bytes = 0;
   std::string channel;          // what the program wrote to the result channel
   bool task_limit_hit = false;  // a fork or thread creation hit max_tasks
-  std::string containment;      // how tasks were capped: "cgroup", "nobody", "rlimit"
+  std::string containment;      // how tasks were capped: "cgroup", "nobody", "rlimit", or
+                                // "none" (root, no cgroup, and nobody cannot reach the program)
   int leftovers_killed = 0;     // processes still alive after the run, killed by lab
   std::chrono::duration<double> elapsed{};
   std::string error;  // for failed_to_start
@@ -82,6 +83,10 @@ struct sandbox_result {
 // program does; throws std::system_error only if lab itself cannot make pipes.
 // Called from the driver's main thread.
 sandbox_result run_sandboxed(const sandbox_request& request);
+
+// True if the user nobody may execute `program`: the file and every folder
+// above it are open to others (a checkout under a 0700 folder is not).
+bool nobody_can_run(const std::filesystem::path& program);
 
 // "SIGSEGV (segmentation fault)"-style name for a signal number.
 std::string describe_signal(int signal_number);
