@@ -72,10 +72,17 @@ bool start_step(step& s, const fs::path& dir) {
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  // Its own process group: a Ctrl-C meant for a running check (in the REPL)
+  // must not kill the compiler and pass for a compile error.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   std::vector<char*> args;
   for (auto& arg : s.argv) args.push_back(arg.data());
   args.push_back(nullptr);
-  const int error = posix_spawnp(&s.pid, args[0], &actions, nullptr, args.data(), environ);
+  const int error = posix_spawnp(&s.pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     std::ofstream(s.log) << fmt::format("cannot run {}: {}\n", s.argv[0], std::strerror(error));

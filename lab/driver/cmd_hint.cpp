@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app.hpp"
+#include "render.hpp"
 #include "terminal.hpp"
 
 namespace lab {
@@ -30,8 +31,8 @@ int run_hint(const hint_options& options, app_context& context) {
   const int shown = std::min(record.value("hints_shown", 0), total);
   const int upto = options.all ? std::max(shown, 1) : std::min(shown + 1, total);
   for (int i = options.all ? 1 : upto; i <= upto; ++i)
-    *context.out << s.strong(fmt::format("Hint {} of {}:", i, total)) << " "
-                 << e->hints[static_cast<std::size_t>(i - 1)] << "\n";
+    *context.out << s.strong(fmt::format("Hint {} of {}:", i, total)) << "\n"
+                 << wrap_paragraph(e->hints[static_cast<std::size_t>(i - 1)], terminal_width(1) - 2, 0);
   if (upto == total && !options.all)
     *context.out << s.note(fmt::format(
                         "That was the last hint. `lab solution {}` runs the reference solution.",

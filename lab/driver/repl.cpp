@@ -179,17 +179,18 @@ void run_line(repl_state& r, std::string line) {
     if (r.current != nullptr) move_to(r, static_cast<long>(r.slide) + 1);
     return;
   }
-  // `exercise`, `solution` and `hint` on their own mean the open lesson's exercise.
+  // `exercise`, `solution` and `hint` without a name (maybe with options)
+  // mean the open lesson's exercise.
   std::string rest;
   words >> rest;
-  if (rest.empty() && (first == "exercise" || first == "solution" || first == "hint")) {
+  if ((rest.empty() || rest[0] == '-') && (first == "exercise" || first == "solution" || first == "hint")) {
     const std::string name = lesson_exercise(r);
     if (name.empty()) {
       *c.err << fmt::format(
           "{} which exercise? `list` shows them (or open a lesson that has one)\n", first);
       return;
     }
-    line = first + " " + name;
+    line = first + " " + name + line.substr(line.find(first) + first.size());
   }
   c.runners.clear();
   auto app = make_app(c);

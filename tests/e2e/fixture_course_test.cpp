@@ -143,9 +143,9 @@ TEST_CASE("hints come one at a time and the count is remembered") {
   const std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "hint",
                                          "passes"};
   const auto first = run_lab(args, env);
-  CHECK(first.out.find("Hint 1 of 2: first hint") != std::string::npos);
+  CHECK(first.out.find("Hint 1 of 2:\nfirst hint") != std::string::npos);
   const auto second = run_lab(args, env);
-  CHECK(second.out.find("Hint 2 of 2: second hint") != std::string::npos);
+  CHECK(second.out.find("Hint 2 of 2:\nsecond hint") != std::string::npos);
   CHECK(second.out.find("first hint") == std::string::npos);
   const auto again = run_lab(args, env);
   CHECK(again.out.find("Hint 2 of 2") != std::string::npos);
