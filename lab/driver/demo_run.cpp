@@ -16,6 +16,7 @@ std::vector<std::string> available_demos() {
   sandbox_request request;
   request.argv = {build_config::demos_program, "--list"};
   request.limits.timeout = std::chrono::seconds(10);
+  request.limits.address_space_bytes = 0;  // lab's own code; a sanitizer build reserves terabytes
   const sandbox_result run = run_sandboxed(request);
   std::vector<std::string> names;
   const auto list = nlohmann::json::parse(run.out, nullptr, false);
@@ -41,6 +42,9 @@ int run_demo(app_context& context, const std::string& name, const demo_params& d
   request.limits.timeout = std::chrono::seconds(300);
   request.limits.cpu_seconds = 1200;
   request.limits.max_tasks = 512;
+  // Demos are lab's own code, boxed so that Ctrl-C and hangs stop them cleanly;
+  // no address-space cap (a sanitizer build of lab-demos reserves terabytes).
+  request.limits.address_space_bytes = 0;
   request.pass_output = true;
   request.cancel = context.cancel;
   context.out->flush();
