@@ -1,8 +1,11 @@
 #include "demo.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace lab::demos {
@@ -60,6 +63,16 @@ std::vector<std::string> params::unused() const {
   for (const auto& [key, value] : values_)
     if (!used_.count(key)) keys.push_back(key);
   return keys;
+}
+
+void report_metric(const std::string& name, double value, const std::string& unit) {
+  const char* fd_text = std::getenv("LAB_RESULT_FD");
+  if (fd_text == nullptr) return;
+  const int fd = std::atoi(fd_text);
+  const std::string line =
+      nlohmann::json{{"metric", name}, {"value", value}, {"unit", unit}}.dump() + "\n";
+  // One write per line: a short pipe write is atomic, so lines never interleave.
+  [[maybe_unused]] const auto written = write(fd, line.data(), line.size());
 }
 
 std::map<std::string, demo>& registry() {
