@@ -60,7 +60,9 @@ int run_countdown(const params& p) {
 }
 
 int run_handoff(const params& p) {
-  const double interval_ms = p.real("interval_ms", 5.0);
+  // Default: the student's setting (lab settings interval_ms=...), else 5 ms.
+  const double interval_ms =
+      p.real("interval_ms", static_cast<double>(gil::switch_interval().count()) / 1000.0);
   const long rounds = p.number("rounds", 20);
   gil::set_switch_interval(std::chrono::microseconds(static_cast<long>(interval_ms * 1000)));
   std::atomic<bool> stop{false};

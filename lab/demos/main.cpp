@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <lab/settings.hpp>
+
 #include "demo.hpp"
 
 int main(int argc, char** argv) {
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
     }
     values[word.substr(0, equals)] = word.substr(equals + 1);
   }
+  for (const auto& problem : lab::apply_settings_from_environment())
+    std::cerr << fmt::format("lab settings: {} (using the default)\n", problem);
   const lab::demos::params params(values);
   try {
     const int code = found->second.run(params);

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "build_config.hpp"
+#include "settings.hpp"
 #include "suggest.hpp"
 
 namespace lab {
@@ -126,6 +127,10 @@ bool interrupt_pending() {
   return interrupted.load();
 }
 
+std::vector<std::pair<std::string, std::string>> app_context::settings_env() {
+  return settings_environment(progress().data().value("settings", nlohmann::json::object()));
+}
+
 void app_context::save_progress() {
   try {
     progress().save();
@@ -161,6 +166,7 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   setup_lessons(*app, context);
   setup_demo(*app, context);
   setup_progress(*app, context);
+  setup_settings(*app, context);
   for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; }))
     sub->allow_extras();
   return app;

@@ -50,6 +50,9 @@ struct app_context {
   // Saves the progress file; if that fails, warns and carries on (a lost
   // record of progress must not stop the student's work).
   void save_progress();
+  // The student's GIL settings as environment variables (settings.hpp);
+  // empty when every setting is at its default.
+  std::vector<std::pair<std::string, std::string>> settings_env();
 
  private:
   std::optional<course> course_;
@@ -93,5 +96,6 @@ void setup_grade(CLI::App& app, app_context& context);
 void setup_lessons(CLI::App& app, app_context& context);
 void setup_demo(CLI::App& app, app_context& context);
 void setup_progress(CLI::App& app, app_context& context);
+void setup_settings(CLI::App& app, app_context& context);
 
 }  // namespace lab

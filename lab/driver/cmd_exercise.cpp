@@ -10,6 +10,7 @@
 #include "app.hpp"
 #include "exercise_run.hpp"
 #include "report.hpp"
+#include "settings.hpp"
 #include "terminal.hpp"
 
 namespace lab {
@@ -55,6 +56,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
   run.seed = options.seed;
   run.timings = !options.no_timings;
   run.cancel = context.cancel;
+  run.env = context.settings_env();
   const style s = style_for(1);
   const course& c = context.the_course();
   if (options.json) {
@@ -66,6 +68,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
   // The verdict first; then the timings, row by row as they are measured.
   // On a terminal, a status line says what is happening meanwhile.
   const bool terminal = isatty(STDOUT_FILENO) != 0;
+  if (!run.env.empty()) *context.out << s.note(settings_note(run.env)) << "\n";
   if (terminal)
     *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
   exercise_result result = run_checks(c, *e, run);

@@ -8,6 +8,7 @@
 
 #include "build_config.hpp"
 #include "sandbox.hpp"
+#include "settings.hpp"
 #include "suggest.hpp"
 
 namespace lab {
@@ -47,6 +48,8 @@ int run_demo(app_context& context, const std::string& name, const demo_params& d
   request.limits.address_space_bytes = 0;
   request.pass_output = true;
   request.cancel = context.cancel;
+  request.env = context.settings_env();
+  if (!request.env.empty()) *context.out << settings_note(request.env) << "\n";
   context.out->flush();
   const sandbox_result run = run_sandboxed(request);
   switch (run.outcome) {

@@ -41,6 +41,7 @@ sandbox_request request_for(const course& c, const exercise& e,
   request.limits.max_tasks = e.max_tasks;
   request.cancel = options.cancel;
   request.env = {{"LAB_CHECK_SEED", std::to_string(options.seed.value_or(default_seed))}};
+  request.env.insert(request.env.end(), options.env.begin(), options.env.end());
   return request;
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "builder.hpp"
@@ -64,6 +65,8 @@ struct run_options {
   bool timings = true;
   bool race_check = true;
   const std::atomic<bool>* cancel = nullptr;  // Ctrl-C in the REPL
+  // More environment for the check program: the student's GIL settings.
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 // The seed used when none is given: fixed, so that runs are repeatable.

@@ -1,0 +1,27 @@
+// The student's settings for the GIL analogue, passed from `lab settings` to
+// every demo and check program through the environment.
+//
+// lesson: gil
+//
+//   LAB_GIL_INTERVAL_MS     switch interval in milliseconds (CPython's
+//                           sys.setswitchinterval, default 5)
+//   LAB_GIL_FORCED          forced switching: 1 (default) or 0
+//   LAB_SAFEPOINT_SPACING   divisions between two safepoints in is_prime and
+//                           the other "interpreted" loops (default 64)
+//
+// The driver sets these from .lab/settings.json; a student can also set them
+// by hand in the shell. Unset means the default.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lab {
+
+// Reads the variables above and applies them to the process (lab::gil,
+// lab::set_safepoint_spacing). Returns one line per value it could not use,
+// such as "LAB_GIL_INTERVAL_MS=fast is not a number of milliseconds"; those
+// are left at their defaults. Call once, before starting threads.
+std::vector<std::string> apply_settings_from_environment();
+
+}  // namespace lab
