@@ -58,6 +58,11 @@ bool params::flag(const std::string& key, bool fallback) const {
   throw bad_param(fmt::format("{}={} should be 0 or 1", key, *text));
 }
 
+std::string params::text(const std::string& key, const std::string& fallback) const {
+  const std::string* value = find(key);
+  return value == nullptr ? fallback : *value;
+}
+
 std::vector<std::string> params::unused() const {
   std::vector<std::string> keys;
   for (const auto& [key, value] : values_)

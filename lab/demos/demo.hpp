@@ -20,6 +20,7 @@ class params {
   double real(const std::string& key, double fallback) const;
   std::vector<long> numbers(const std::string& key, std::vector<long> fallback) const;  // "1,2,4"
   bool flag(const std::string& key, bool fallback) const;                               // 0/1
+  std::string text(const std::string& key, const std::string& fallback) const;
   // Parameters nobody asked for: probably typos, reported by the runner.
   std::vector<std::string> unused() const;
 

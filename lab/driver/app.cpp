@@ -127,6 +127,11 @@ bool interrupt_pending() {
   return interrupted.load();
 }
 
+bool read_standard_input(const std::string& prompt, std::string& line) {
+  if (isatty(STDIN_FILENO) != 0) std::cout << prompt << std::flush;
+  return static_cast<bool>(std::getline(std::cin, line));
+}
+
 std::vector<std::pair<std::string, std::string>> app_context::settings_env() {
   return settings_environment(progress().data().value("settings", nlohmann::json::object()));
 }
@@ -167,6 +172,7 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   setup_demo(*app, context);
   setup_progress(*app, context);
   setup_settings(*app, context);
+  setup_step(*app, context);
   for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; }))
     sub->allow_extras();
   return app;

@@ -29,6 +29,9 @@ inline constexpr int lab_error = 3;  // lab itself could not do its job
 inline constexpr int interrupted = 130;
 }  // namespace exit_code
 
+// The default app_context::read_line.
+bool read_standard_input(const std::string& prompt, std::string& line);
+
 // What every subcommand shares: where the course is, the output streams,
 // and the flag that Ctrl-C sets.
 struct app_context {
@@ -37,6 +40,10 @@ struct app_context {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   const std::atomic<bool>* cancel = nullptr;
+  // Reads one line of input for a command that asks (the race stepper);
+  // false at the end of input. The REPL puts its line editor here; the
+  // default prints the prompt on a terminal and reads standard input.
+  std::function<bool(const std::string& prompt, std::string& line)> read_line = read_standard_input;
   // The runner of each subcommand, called after a successful parse.
   std::map<const CLI::App*, std::function<int()>> runners;
 
@@ -97,5 +104,6 @@ void setup_lessons(CLI::App& app, app_context& context);
 void setup_demo(CLI::App& app, app_context& context);
 void setup_progress(CLI::App& app, app_context& context);
 void setup_settings(CLI::App& app, app_context& context);
+void setup_step(CLI::App& app, app_context& context);
 
 }  // namespace lab

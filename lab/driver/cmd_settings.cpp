@@ -29,8 +29,9 @@ int run_settings(const settings_options& options, app_context& context) {
     if (s == nullptr) {
       std::vector<std::string> keys;
       for (const auto& each : known_settings()) keys.push_back(each.key);
-      *context.err << fmt::format("lab settings: no setting named '{}'.{} (lab settings lists them)\n",
-                                  key, did_you_mean(key, keys));
+      *context.err << fmt::format(
+          "lab settings: no setting named '{}'.{} (lab settings lists them)\n", key,
+          did_you_mean(key, keys));
       return exit_code::bad_usage;
     }
     if (equals == std::string::npos) {
@@ -57,8 +58,7 @@ int run_settings(const settings_options& options, app_context& context) {
   for (const auto& s : known_settings()) {
     const bool changed = stored.contains(s.key);
     const std::string value = changed ? stored[s.key].get<std::string>() : s.default_value;
-    *context.out << fmt::format("  {:<12} {:<8} {}\n", s.key, value + (changed ? "*" : ""),
-                                s.help);
+    *context.out << fmt::format("  {:<12} {:<8} {}\n", s.key, value + (changed ? "*" : ""), s.help);
   }
   *context.out << "  (* changed from the default; demos and `lab exercise` use these, `lab grade` "
                   "does not; lab settings --reset goes back)\n";

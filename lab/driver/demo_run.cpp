@@ -50,6 +50,8 @@ int run_demo(app_context& context, const std::string& name, const demo_params& d
   request.cancel = context.cancel;
   request.env = context.settings_env();
   if (!request.env.empty()) *context.out << settings_note(request.env) << "\n";
+  // Demos that read course data (the race stepper's models) find it here.
+  request.env.emplace_back("LAB_COURSE_DIR", context.the_course().root.string());
   context.out->flush();
   const sandbox_result run = run_sandboxed(request);
   switch (run.outcome) {

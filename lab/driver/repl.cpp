@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <model.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -29,12 +30,14 @@ const char* const repl_help =
     "Lessons:    lessons · open NAME · next (or Enter) · back · goto N · show · run [key=value "
     "...]\n"
     "Exercises:  exercise [NAME] · solution [NAME] · hint [NAME] · list · grade\n"
+    "Races:      step NAME (play the scheduler: step counter) · settings (the GIL's knobs)\n"
     "Also:       progress · demo NAME · help · quit (or Ctrl-D)\n"
     "Ctrl-C stops a running demo or exercise. Every `lab` command works here without the `lab`.";
 
-const char* const repl_commands[] = {"back", "demo",     "exercise", "exit",    "goto", "grade",
-                                     "help", "hint",     "lesson",   "lessons", "list", "next",
-                                     "open", "progress", "quit",     "run",     "show", "solution"};
+const char* const repl_commands[] = {"back",  "demo",     "exercise", "exit",     "goto",
+                                     "grade", "help",     "hint",     "lesson",   "lessons",
+                                     "list",  "next",     "open",     "progress", "quit",
+                                     "run",   "settings", "show",     "solution", "step"};
 
 struct repl_state {
   app_context* context = nullptr;
@@ -183,7 +186,8 @@ void run_line(repl_state& r, std::string line) {
   // mean the open lesson's exercise.
   std::string rest;
   words >> rest;
-  if ((rest.empty() || rest[0] == '-') && (first == "exercise" || first == "solution" || first == "hint")) {
+  if ((rest.empty() || rest[0] == '-') &&
+      (first == "exercise" || first == "solution" || first == "hint")) {
     const std::string name = lesson_exercise(r);
     if (name.empty()) {
       *c.err << fmt::format(
@@ -234,6 +238,8 @@ char** complete(const char* text, int start, int) {
   words >> first;
   if (first.empty()) {
     candidates.assign(std::begin(repl_commands), std::end(repl_commands));
+  } else if (completing_for != nullptr && first == "step") {
+    candidates = stepper::model_names(completing_for->context->the_course().root);
   } else if (completing_for != nullptr && (first == "open" || first == "lesson")) {
     candidates = completing_for->context->lessons().keys();
   } else if (completing_for != nullptr &&
@@ -276,6 +282,14 @@ int run_repl(app_context& context) {
     rl_attempted_completion_function = complete;
     using_history();
     read_history(history.c_str());
+    // Commands that ask for input (the race stepper) get line editing too.
+    context.read_line = [](const std::string& prompt_text, std::string& line) {
+      char* raw = readline(prompt_text.c_str());
+      if (raw == nullptr) return false;
+      line = raw;
+      std::free(raw);
+      return true;
+    };
     const style s = style_for(1);
     std::cout << s.strong("lab: the concurrency lab.")
               << " `lessons` lists the lessons, `open NAME` opens one, "
@@ -291,6 +305,7 @@ int run_repl(app_context& context) {
     run_line(r, line);
   }
   completing_for = nullptr;
+  context.read_line = read_standard_input;
   return exit_code::ok;
 }
 

@@ -77,7 +77,8 @@ std::string settings_note(const std::vector<std::pair<std::string, std::string>>
   for (const auto& [var, value] : env)
     for (const auto& s : known_settings())
       if (s.env == var) changed += fmt::format("{}{}={}", changed.empty() ? "" : " ", s.key, value);
-  return fmt::format("(your settings: {}; lab settings --reset goes back to the defaults)", changed);
+  return fmt::format("(your settings: {}; lab settings --reset goes back to the defaults)",
+                     changed);
 }
 
 }  // namespace lab

@@ -17,7 +17,8 @@ TEST_CASE("setting values are normalized or refused with the allowed range") {
   CHECK(lab::normalize_setting(*interval, "0").second.find("0.001 to 10000") != std::string::npos);
   CHECK(lab::normalize_setting(*forced, "0").first == "off");
   CHECK(lab::normalize_setting(*forced, "yes").first == "on");
-  CHECK(lab::normalize_setting(*forced, "sometimes").second == "forced=sometimes should be on or off");
+  CHECK(lab::normalize_setting(*forced, "sometimes").second ==
+        "forced=sometimes should be on or off");
   CHECK(lab::normalize_setting(*spacing, "16").first == "16");
   CHECK_FALSE(lab::normalize_setting(*spacing, "1.5").second.empty());
 }
