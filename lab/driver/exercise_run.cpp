@@ -69,12 +69,15 @@ std::string describe_stop(const sandbox_result& run, const exercise& e) {
   return "";
 }
 
-// The names of the program's checks, in order (doctest's --list-test-cases).
+// The names of one stage's checks, in order (doctest's --list-test-cases).
+// Asked per stage: a check file may skip checks in early stages
+// (doctest::skip(lab::check::stage() < 2)).
 std::vector<std::string> list_checks(const course& c, const exercise& e,
                                      const std::filesystem::path& program,
-                                     const run_options& options) {
+                                     const run_options& options, int stage) {
   sandbox_request request = request_for(c, e, program, options);
   request.argv.push_back("--list-test-cases");
+  request.env.emplace_back("LAB_CHECK_STAGE", std::to_string(stage));
   request.limits.timeout = std::chrono::seconds(10);
   std::vector<std::string> names;
   for (const auto& event : parse_channel(run_sandboxed(request).channel))
@@ -107,6 +110,7 @@ stage_result read_stage(const std::vector<std::string>& names, const sandbox_res
     check.passed = event.value("passed", false);
     check.todo = event.value("todo", false);
     check.message = event.value("message", "");
+    check.note = event.value("note", "");
     check.seconds = event.value("seconds", 0.0);
     finished[check.name] = check;
     started.clear();
@@ -270,10 +274,10 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
   result.build = build_check_program(c, e, options.source, build_flavor::plain);
   if (!result.build.ok) return result;
 
-  const auto names = list_checks(c, e, result.build.program, options);
   for (const auto& info : e.stages) {
     if (options.stage && *options.stage != info.number) continue;
     if (options.cancel != nullptr && options.cancel->load()) break;
+    const auto names = list_checks(c, e, result.build.program, options, info.number);
     sandbox_request request = request_for(c, e, result.build.program, options);
     request.env.emplace_back("LAB_CHECK_STAGE", std::to_string(info.number));
     stage_result stage = read_stage(names, run_sandboxed(request), e, info.number);

@@ -23,6 +23,7 @@ struct check_result {
   bool not_run = false;  // an earlier check stopped the program
   std::string message;   // why it failed; "" when it passed
   double seconds = 0;
+  std::string note;  // what the check reported in passing (a measured figure), or ""
 };
 
 struct stage_result {

@@ -33,7 +33,9 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
   out << "\n";
   for (const auto& check : stage.checks) {
     if (check.passed) {
-      out << "  " << s.pass_mark() << " " << check.name << "\n";
+      out << "  " << s.pass_mark() << " " << check.name;
+      if (!check.note.empty()) out << s.note(" (" + check.note + ")");
+      out << "\n";
     } else {
       out << "  " << s.fail_mark() << " " << check.name;
       if (!check.message.empty()) out << s.note(" — ") << check.message;
@@ -44,7 +46,7 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
 
 json check_json(const check_result& c, int stage) {
   return {{"name", c.name}, {"passed", c.passed},   {"message", c.message}, {"stage", stage},
-          {"todo", c.todo}, {"not_run", c.not_run}, {"seconds", c.seconds}};
+          {"todo", c.todo}, {"not_run", c.not_run}, {"seconds", c.seconds}, {"note", c.note}};
 }
 
 // The attribute-safe one-line form of a failure message.

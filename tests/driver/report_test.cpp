@@ -13,8 +13,9 @@ lab::exercise_result sample_result() {
   r.cores = 2;
   lab::stage_result stage;
   stage.number = 1;
-  stage.checks.push_back({"finds <primes> & \"more\"", true, false, false, "", 0.5});
-  stage.checks.push_back({"fails", false, false, false, "expected 2 < 3\nsecond line", 0.25});
+  stage.checks.push_back(
+      {"finds <primes> & \"more\"", true, false, false, "", 0.5, "median wait 2.1 ms"});
+  stage.checks.push_back({"fails", false, false, false, "expected 2 < 3\nsecond line", 0.25, ""});
   r.stages.push_back(stage);
   lab::timing_result t;
   t.stage = 1;
@@ -40,6 +41,7 @@ TEST_CASE("the JSON report has the exercise and the verdict and flat checks and 
   CHECK(document["checks"][1]["name"] == "fails");
   CHECK(document["checks"][1]["passed"] == false);
   CHECK(document["checks"][1]["stage"] == 1);
+  CHECK(document["checks"][0]["note"] == "median wait 2.1 ms");
   CHECK(document["timings"][0]["median_s"] == 0.2);
   CHECK(document["timings"][0]["workers"] == 5);
   CHECK(document["timings"][0]["speedup"] == 1.0);

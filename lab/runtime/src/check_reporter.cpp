@@ -59,6 +59,7 @@ class lab_reporter : public doctest::IReporter {
   void test_case_start(const doctest::TestCaseData& data) override {
     name_ = data.m_name;
     message_.clear();
+    note_.clear();
     lab::detail::clear_last_todo();
     send({{"event", "start"}, {"check", name_}});
   }
@@ -73,6 +74,7 @@ class lab_reporter : public doctest::IReporter {
           {"passed", passed},
           {"todo", !passed && !todo.empty()},
           {"message", !passed && !todo.empty() ? todo : message_},
+          {"note", note_},
           {"seconds", stats.seconds}});
   }
 
@@ -107,8 +109,12 @@ class lab_reporter : public doctest::IReporter {
   }
 
   void log_message(const doctest::MessageData& data) override {
-    if ((data.m_severity & doctest::assertType::is_warn) != 0)
-      return;  // MESSAGE/WARN: not a failure
+    if ((data.m_severity & doctest::assertType::is_warn) != 0) {
+      // MESSAGE/WARN: not a failure, but a figure worth showing (a measured
+      // wait, say). The last one of the check is kept.
+      note_ = data.m_string.c_str();
+      return;
+    }
     std::string text = active_context();
     if (!text.empty()) text += ": ";
     remember(text + data.m_string.c_str());
@@ -124,6 +130,7 @@ class lab_reporter : public doctest::IReporter {
 
   std::string name_;
   std::string message_;
+  std::string note_;  // the check's MESSAGE, shown next to it even when it passes
 };
 
 }  // namespace
