@@ -48,7 +48,7 @@ std::map<std::string, demo>& registry();
 
 // Reports one measured figure to the driver: `lab bench` reads these (one
 // JSON line each on the result channel, LAB_RESULT_FD) and compares them
-// with the targets in lab/demos/benchmarks.json. Does nothing when the demo
+// with the targets in lessons/benchmarks.json. Does nothing when the demo
 // runs without a channel. `name` is a short key such as "p99_ratio".
 void report_metric(const std::string& name, double value, const std::string& unit);
 

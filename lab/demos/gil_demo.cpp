@@ -86,6 +86,8 @@ int run_handoff(const params& p) {
              interval_ms);
   fmt::print("median {:.3f} ms over {} tries ({:.2f} x the interval)\n", median, rounds,
              median / interval_ms);
+  report_metric("median_wait_ms", median, "ms");
+  report_metric("wait_per_interval", median / interval_ms, "x");
   return 0;
 }
 

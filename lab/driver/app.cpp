@@ -173,6 +173,7 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   setup_progress(*app, context);
   setup_settings(*app, context);
   setup_step(*app, context);
+  setup_bench(*app, context);
   for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; }))
     sub->allow_extras();
   return app;

@@ -105,5 +105,6 @@ void setup_demo(CLI::App& app, app_context& context);
 void setup_progress(CLI::App& app, app_context& context);
 void setup_settings(CLI::App& app, app_context& context);
 void setup_step(CLI::App& app, app_context& context);
+void setup_bench(CLI::App& app, app_context& context);
 
 }  // namespace lab

@@ -1,0 +1,213 @@
+// lab bench [NAME ...] [--runs N] [--json]: run the demos that measure
+// something (lessons/benchmarks.json) and print each figure, its median over
+// the runs, and the target it is compared with. Targets are reported, never
+// enforced: the exit code says only whether every demo ran.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <lab/timing.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "app.hpp"
+#include "benchmarks.hpp"
+#include "course.hpp"
+#include "demo_run.hpp"
+#include "suggest.hpp"
+
+namespace lab {
+namespace {
+
+struct bench_options {
+  std::vector<std::string> names;
+  int runs = 1;
+  bool json = false;
+  bool list = false;
+};
+
+// One figure over all runs of a benchmark.
+struct figure {
+  std::string unit;
+  std::vector<double> values;  // one per run that reported it
+};
+
+// What one benchmark gave.
+struct bench_result {
+  const benchmark* entry = nullptr;
+  std::string problem;                    // a run that did not finish; empty if none
+  std::string output;                     // that run's output, to show with the problem
+  std::vector<std::string> order;         // figure names in the order first reported
+  std::map<std::string, figure> figures;  // by name
+};
+
+bench_result run_benchmark(const benchmark& entry, int runs, app_context& context) {
+  bench_result result;
+  result.entry = &entry;
+  for (int run = 0; run < runs; ++run) {
+    const demo_capture capture = run_demo_captured(context, entry.demo, entry.params);
+    if (!capture.problem.empty()) {
+      result.problem = capture.problem;
+      result.output = capture.output;
+      break;
+    }
+    for (const auto& m : capture.metrics) {
+      if (!result.figures.contains(m.name)) result.order.push_back(m.name);
+      auto& f = result.figures[m.name];
+      f.unit = m.unit;
+      f.values.push_back(m.value);
+    }
+  }
+  return result;
+}
+
+std::string params_text(const benchmark& entry) {
+  std::string text;
+  for (const auto& [key, value] : entry.params) text += " " + key + "=" + value;
+  return text;
+}
+
+const metric_target* target_for(const benchmark& entry, const std::string& metric) {
+  for (const auto& t : entry.targets)
+    if (t.metric == metric) return &t;
+  return nullptr;
+}
+
+// Counts of targets met and judged, over every result.
+std::pair<int, int> tally(const std::vector<bench_result>& results) {
+  int met = 0, judged = 0;
+  for (const auto& r : results)
+    for (const auto& t : r.entry->targets) {
+      const auto f = r.figures.find(t.metric);
+      if (f == r.figures.end()) continue;
+      ++judged;
+      met += target_met(t, median_of(f->second.values)) ? 1 : 0;
+    }
+  return {met, judged};
+}
+
+void print_text(const std::vector<bench_result>& results, int runs, std::ostream& out) {
+  for (const auto& r : results) {
+    const benchmark& b = *r.entry;
+    out << fmt::format("\n{}: {}{}\n", b.name, b.demo, params_text(b));
+    if (!b.what.empty()) out << "  " << b.what << "\n";
+    if (!r.problem.empty()) {
+      out << fmt::format("  the demo did not finish: {}\n", r.problem);
+      if (!r.output.empty()) out << r.output << (r.output.back() == '\n' ? "" : "\n");
+      continue;
+    }
+    for (const auto& name : r.order) {
+      const figure& f = r.figures.at(name);
+      const double median = median_of(f.values);
+      const std::string shown = fmt::format("{:.3g}{}", median,
+                                            f.unit == "x"    ? "x"
+                                            : f.unit.empty() ? ""
+                                                             : " " + f.unit);
+      std::string verdict;
+      if (const metric_target* t = target_for(b, name))
+        verdict = fmt::format("target {:<14} {}", describe_target(*t, f.unit),
+                              target_met(*t, median) ? "met" : "missed");
+      out << fmt::format("  {:<28} {:>12}   {}\n", name, shown, verdict);
+    }
+    for (const auto& t : b.targets)
+      if (!r.figures.contains(t.metric))
+        out << fmt::format("  {:<28} {:>12}   (the demo did not report it)\n", t.metric, "-");
+  }
+  const auto [met, judged] = tally(results);
+  out << fmt::format(
+      "\n{} of {} targets met; {} run{} of each demo, medians shown, {} cores, default settings.\n"
+      "Targets are reported, not enforced: a busy or small machine may miss them.\n",
+      met, judged, runs, runs == 1 ? "" : "s", std::thread::hardware_concurrency());
+}
+
+void print_json(const std::vector<bench_result>& results, int runs, std::ostream& out) {
+  nlohmann::json document;
+  document["runs"] = runs;
+  document["cores"] = std::thread::hardware_concurrency();
+  auto& list = document["benchmarks"] = nlohmann::json::array();
+  for (const auto& r : results) {
+    nlohmann::json entry{
+        {"name", r.entry->name},
+        {"demo", r.entry->demo},
+        {"params", params_text(*r.entry).empty() ? "" : params_text(*r.entry).substr(1)},
+        {"ok", r.problem.empty()},
+        {"problem", r.problem}};
+    auto& figures = entry["figures"] = nlohmann::json::array();
+    for (const auto& name : r.order) {
+      const figure& f = r.figures.at(name);
+      const double median = median_of(f.values);
+      nlohmann::json item{
+          {"name", name}, {"median", median}, {"unit", f.unit}, {"values", f.values}};
+      if (const metric_target* t = target_for(*r.entry, name)) {
+        item["target"] = describe_target(*t, f.unit);
+        item["met"] = target_met(*t, median);
+      }
+      figures.push_back(item);
+    }
+    list.push_back(entry);
+  }
+  const auto [met, judged] = tally(results);
+  document["targets_met"] = met;
+  document["targets_judged"] = judged;
+  out << document.dump(2) << "\n";
+}
+
+int run_bench(const bench_options& options, app_context& context) {
+  const auto file = context.the_course().root / "lessons" / "benchmarks.json";
+  const std::vector<benchmark> all = load_benchmarks(file);
+  std::vector<std::string> known;
+  for (const auto& b : all) known.push_back(b.name);
+  if (options.list) {
+    for (const auto& b : all)
+      *context.out << fmt::format("{:<16} {}{}  {}\n", b.name, b.demo, params_text(b), b.what);
+    return exit_code::ok;
+  }
+  std::vector<const benchmark*> chosen;
+  for (const auto& name : options.names) {
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const auto& b) { return b.name == name; });
+    if (it == all.end()) {
+      *context.err << fmt::format(
+          "lab bench: no benchmark named '{}'.{} (lab bench --list shows them)\n", name,
+          did_you_mean(name, known));
+      return exit_code::bad_usage;
+    }
+    chosen.push_back(&*it);
+  }
+  if (options.names.empty())
+    for (const auto& b : all) chosen.push_back(&b);
+
+  std::vector<bench_result> results;
+  for (const benchmark* b : chosen) {
+    if (!options.json) {
+      *context.err << fmt::format("running {} ({}{})...\n", b->name, b->demo, params_text(*b));
+      context.err->flush();
+    }
+    results.push_back(run_benchmark(*b, options.runs, context));
+    if (results.back().problem == "stopped") return exit_code::interrupted;
+  }
+  if (options.json)
+    print_json(results, options.runs, *context.out);
+  else
+    print_text(results, options.runs, *context.out);
+  const bool all_ran =
+      std::all_of(results.begin(), results.end(), [](const auto& r) { return r.problem.empty(); });
+  return all_ran ? exit_code::ok : exit_code::failed;
+}
+
+}  // namespace
+
+void setup_bench(CLI::App& app, app_context& context) {
+  auto options = std::make_shared<bench_options>();
+  CLI::App* sub = app.add_subcommand(
+      "bench", "Run the demos that measure something and compare their figures with the targets");
+  sub->add_option("names", options->names, "Benchmarks to run (default: all; --list shows them)");
+  sub->add_option("--runs", options->runs, "Runs of each demo; the median is shown")
+      ->check(CLI::PositiveNumber);
+  sub->add_flag("--json", options->json, "Print the figures as one JSON document");
+  sub->add_flag("--list", options->list, "List the benchmarks");
+  context.runners[sub] = [options, &context] { return run_bench(*options, context); };
+}
+
+}  // namespace lab
