@@ -2,11 +2,10 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "course.hpp"
+#include "json_file.hpp"
 #include "lesson.hpp"
 
 namespace lab {
@@ -18,15 +17,6 @@ using json = nlohmann::json;
                        const std::string& what) {
   if (line == 0) throw course_error(fmt::format("{}: {}", file.string(), what));
   throw course_error(fmt::format("{}:{}: {}", file.string(), line, what));
-}
-
-// 1-based line where `"name": "<name>"` appears; 0 if it does not.
-std::size_t line_of_entry(const std::string& text, const std::string& name) {
-  const auto at = text.find("\"" + name + "\"");
-  if (at == std::string::npos) return 0;
-  std::size_t line = 1;
-  for (std::size_t i = 0; i < at; ++i) line += text[i] == '\n' ? 1u : 0u;
-  return line;
 }
 
 metric_target read_target(const json& entry, const std::filesystem::path& file, std::size_t line,
@@ -55,19 +45,8 @@ metric_target read_target(const json& entry, const std::filesystem::path& file, 
 }  // namespace
 
 std::vector<benchmark> load_benchmarks(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) fail(file, 0, "cannot read the benchmarks file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& error) {
-    std::size_t line = 1;
-    for (std::size_t i = 0; i < error.byte && i < text.size(); ++i) line += text[i] == '\n';
-    fail(file, line, "not valid JSON; fix the syntax there");
-  }
+  const auto [text, document] =
+      read_json_file(file, file.string(), "lab bench reads its benchmarks from there");
   if (!document.is_object() || !document.contains("benchmarks") ||
       !document["benchmarks"].is_array())
     fail(file, 1, "expected {\"benchmarks\": [ ... ]}");
@@ -76,7 +55,7 @@ std::vector<benchmark> load_benchmarks(const std::filesystem::path& file) {
   for (const auto& entry : document["benchmarks"]) {
     benchmark b;
     b.name = entry.value("name", "");
-    const std::size_t line = line_of_entry(text, b.name);
+    const std::size_t line = line_of_word(text, b.name);
     if (b.name.empty()) fail(file, 0, "a benchmark has no \"name\"");
     const std::string who = "benchmark " + b.name;
     b.demo = entry.value("demo", "");

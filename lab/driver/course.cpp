@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_file.hpp"
+
 namespace lab {
 namespace {
 
@@ -14,17 +16,9 @@ using json = nlohmann::json;
 
 const char* const info_path = "exercises/info.json";
 
-// 1-based line of byte `offset` in `text`.
-std::size_t line_of(const std::string& text, std::size_t offset) {
-  offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(
-                 std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n'));
-}
-
 // 1-based line where `"name": "<value>"` appears, for schema errors; 0 if unknown.
 std::size_t line_of_exercise(const std::string& text, const std::string& name) {
-  const auto at = text.find("\"" + name + "\"");
-  return at == std::string::npos ? 0 : line_of(text, at);
+  return line_of_word(text, name);
 }
 
 [[noreturn]] void fail(std::size_t line, const std::string& what) {
@@ -105,21 +99,8 @@ std::filesystem::path course::checks_dir(const exercise& e) const {
 }
 
 course load_course(const std::filesystem::path& root, const std::filesystem::path& checks_root) {
-  std::ifstream in(root / info_path);
-  if (!in) {
-    throw course_error(fmt::format("{}: cannot read it; is it a lab course folder? ({})",
-                                   (root / info_path).string(), root.string()));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
-
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& error) {
-    fail(line_of(text, error.byte), fmt::format("not valid JSON ({})", error.what()));
-  }
+  const auto [text, document] = read_json_file(
+      root / info_path, info_path, fmt::format("is it a lab course folder? ({})", root.string()));
 
   course result;
   result.root = root;

@@ -44,6 +44,7 @@ TEST_CASE("the repository's course loads with the primes exercise and its three 
 
 TEST_CASE("a syntax error in info.json is reported with its line") {
   const std::string error = load_error("{\n  \"exercises\": [\n    { \"name\": \"a\", }\n  ]\n}\n");
+  INFO(error);
   CHECK(error.find("exercises/info.json:3: not valid JSON") == 0);
 }
 
