@@ -39,15 +39,29 @@ double params::real(const std::string& key, double fallback) const {
   return text == nullptr ? fallback : parse_number<double>(key, *text);
 }
 
-std::vector<long> params::numbers(const std::string& key, std::vector<long> fallback) const {
-  const std::string* text = find(key);
-  if (text == nullptr) return fallback;
-  std::vector<long> values;
-  std::istringstream parts(*text);
+namespace {
+
+// "1,2,4" as numbers of type T.
+template <typename T>
+std::vector<T> parse_list(const std::string& key, const std::string& text) {
+  std::vector<T> values;
+  std::istringstream parts(text);
   std::string part;
-  while (std::getline(parts, part, ',')) values.push_back(parse_number<long>(key, part));
+  while (std::getline(parts, part, ',')) values.push_back(parse_number<T>(key, part));
   if (values.empty()) throw bad_param(fmt::format("{}= needs at least one number", key));
   return values;
+}
+
+}  // namespace
+
+std::vector<long> params::numbers(const std::string& key, std::vector<long> fallback) const {
+  const std::string* text = find(key);
+  return text == nullptr ? fallback : parse_list<long>(key, *text);
+}
+
+std::vector<double> params::reals(const std::string& key, std::vector<double> fallback) const {
+  const std::string* text = find(key);
+  return text == nullptr ? fallback : parse_list<double>(key, *text);
 }
 
 bool params::flag(const std::string& key, bool fallback) const {

@@ -18,8 +18,9 @@ class params {
   explicit params(std::map<std::string, std::string> values) : values_(std::move(values)) {}
   long number(const std::string& key, long fallback) const;
   double real(const std::string& key, double fallback) const;
-  std::vector<long> numbers(const std::string& key, std::vector<long> fallback) const;  // "1,2,4"
-  bool flag(const std::string& key, bool fallback) const;                               // 0/1
+  std::vector<long> numbers(const std::string& key, std::vector<long> fallback) const;    // "1,2,4"
+  std::vector<double> reals(const std::string& key, std::vector<double> fallback) const;  // "5,0.1"
+  bool flag(const std::string& key, bool fallback) const;                                 // 0/1
   std::string text(const std::string& key, const std::string& fallback) const;
   // Parameters nobody asked for: probably typos, reported by the runner.
   std::vector<std::string> unused() const;

@@ -1,13 +1,21 @@
-// Demos of CPU-bound fib on threads and the dispatcher that forgot to join.
+// Demos of CPU-bound fib on threads and processes, and the dispatcher that
+// forgot to join.
 //
 // lesson: threads-processes
 //
+//   fib.compare      fib for a list of inputs: on one thread, on threads under
+//                    the GIL analogue, on fork()ed processes, and natively.
 //   fib.forgot_join  a dispatcher that starts a thread per input and reads the
 //                    clock without joining: "almost no time" and missing results.
 #include <fmt/core.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <lab/gil.hpp>
+#include <lab/timing.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -21,6 +29,119 @@ using clock_type = std::chrono::steady_clock;
 long fib(long n) {
   return n < 2 ? n : fib(n - 1) + fib(n - 2);
 }  // slow on purpose
+
+// fib as "interpreted" code: a safepoint on every call, where the GIL can
+// change hands (CPython checks between bytecodes).
+// Precondition: the calling thread holds the GIL.
+long interpreted_fib(long n) {
+  gil::safepoint();
+  return n < 2 ? n : interpreted_fib(n - 1) + interpreted_fib(n - 2);
+}
+
+// One way of computing fib for every input; fills `results` in input order.
+using strategy = void (*)(const std::vector<long>& inputs, std::vector<long>& results);
+
+void one_thread_native(const std::vector<long>& inputs, std::vector<long>& results) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) results[i] = fib(inputs[i]);
+}
+
+void one_thread_interpreted(const std::vector<long>& inputs, std::vector<long>& results) {
+  gil_hold interpreted;
+  for (std::size_t i = 0; i < inputs.size(); ++i) results[i] = interpreted_fib(inputs[i]);
+}
+
+// A thread per input; each writes only its own slot, and join() publishes it.
+template <bool interpreted>
+void thread_per_input(const std::vector<long>& inputs, std::vector<long>& results) {
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    workers.emplace_back([&inputs, &results, i] {
+      if constexpr (interpreted) {
+        gil_hold hold;  // one lock for the whole process: one thread computes at a time
+        results[i] = interpreted_fib(inputs[i]);
+      } else {
+        results[i] = fib(inputs[i]);
+      }
+    });
+  for (auto& worker : workers) worker.join();
+}
+
+// A fork()ed process per input, running the interpreted fib under its own,
+// fresh GIL (a child gets its own lock: lab/gil.hpp). Each child sends its
+// result back through a pipe, like multiprocessing does, and is waited for.
+// Precondition: no other thread of this process is running (fork copies
+// only the calling thread).
+void process_per_input(const std::vector<long>& inputs, std::vector<long>& results) {
+  std::vector<pid_t> children;
+  std::vector<int> pipes;
+  for (long n : inputs) {
+    int ends[2];
+    if (pipe(ends) != 0) throw std::runtime_error("pipe failed");
+    const pid_t child = fork();
+    if (child < 0) throw std::runtime_error("fork failed");
+    if (child == 0) {
+      close(ends[0]);
+      long result = 0;
+      {
+        gil_hold interpreted;
+        result = interpreted_fib(n);
+      }
+      const bool sent = write(ends[1], &result, sizeof result) == sizeof result;
+      _exit(sent ? 0 : 1);  // _exit: no atexit handlers or buffers of the parent's
+    }
+    close(ends[1]);
+    children.push_back(child);
+    pipes.push_back(ends[0]);
+  }
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    if (read(pipes[i], &results[i], sizeof results[i]) != sizeof results[i]) results[i] = -1;
+    close(pipes[i]);
+    waitpid(children[i], nullptr, 0);
+  }
+}
+
+int run_compare(const params& p) {
+  const long n = p.number("n", 32);
+  const long count = p.number("inputs", 8);
+  const std::vector<long> inputs(static_cast<std::size_t>(count), n);
+  const long expected = fib(n);
+  struct way {
+    const char* name;
+    strategy run;
+    const char* metric;  // for lab bench; nullptr for the baselines
+  };
+  const way interpreted_ways[] = {
+      {"one thread", one_thread_interpreted, nullptr},
+      {"a thread each (GIL)", thread_per_input<true>, "speedup_gil_threads"},
+      {"a process each", process_per_input, "speedup_processes"}};
+  const way native_ways[] = {{"one thread", one_thread_native, nullptr},
+                             {"a thread each", thread_per_input<false>, "speedup_native_threads"}};
+  fmt::print("{} x fib({}); median of 3 runs after a warm-up; {} cores\n", count, n,
+             std::thread::hardware_concurrency());
+  bool all_correct = true;
+  const auto table = [&](const char* title, const auto& ways) {
+    fmt::print("\n{}\n{:>22} {:>10} {:>9}\n", title, "", "time", "speedup");
+    double baseline = 0;
+    for (const way& w : ways) {
+      std::vector<long> results(inputs.size());
+      const double seconds = median_of(time_repeats(3, [&] { w.run(inputs, results); }));
+      for (long r : results) all_correct = all_correct && r == expected;
+      if (baseline == 0) baseline = seconds;
+      fmt::print("{:>22} {:>8.3f} s {:>8.2f}x\n", w.name, seconds, baseline / seconds);
+      std::fflush(stdout);
+      if (w.metric != nullptr) report_metric(w.metric, baseline / seconds, "x");
+    }
+  };
+  table("interpreted (holding the GIL analogue, safepoint on every call):", interpreted_ways);
+  table("native (no GIL, like C code that releases it):", native_ways);
+  fmt::print("\nall {} results correct (fib({}) = {}): {}\n", count, n, expected,
+             all_correct ? "yes" : "NO");
+  fmt::print(
+      "Threads that hold the GIL take turns, so they are no faster than one thread. Processes\n"
+      "each have their own GIL and run side by side, up to the number of cores, paying for a\n"
+      "fork and a pipe each. Without the GIL, threads scale too.\n");
+  return all_correct ? 0 : 1;
+}
 
 int run_forgot_join(const params& p) {
   const long n = p.number("n", 32);
@@ -53,6 +174,9 @@ int run_forgot_join(const params& p) {
   return 0;
 }
 
+const registration compare_demo{{"fib.compare",
+                                 "fib on threads under the GIL, on processes, and natively",
+                                 "n=N inputs=N", run_compare}};
 const registration forgot_join_demo{{"fib.forgot_join",
                                      "a dispatcher that forgets to join, and its fix",
                                      "n=N inputs=N", run_forgot_join}};

@@ -71,3 +71,58 @@ TEST_CASE("a demo parameter that is not a number is refused with the demo's para
   CHECK(run.exit_code == 1);
   CHECK(run.err.find("threads=two is not a number") != std::string::npos);
 }
+
+TEST_CASE("gil.convoy prints a row per switch interval whose ratio matches its p99 columns") {
+  const auto run = run_lab({"demo", "gil.convoy", "interval_ms=2,0.5", "pings=20"});
+  CHECK(run.exit_code == 0);
+  const std::regex row(
+      "\\n +([0-9.]+) ms +([0-9.]+) ms +([0-9.]+) ms +([0-9.]+) ms +([0-9.]+) ms +([0-9.]+)x");
+  std::vector<std::string> intervals;
+  for (auto it = std::sregex_iterator(run.out.begin(), run.out.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    intervals.push_back(m[1]);
+    const double alone_p50 = std::stod(m[2]), alone_p99 = std::stod(m[3]);
+    const double beside_p50 = std::stod(m[4]), beside_p99 = std::stod(m[5]);
+    CHECK(alone_p50 <= alone_p99);
+    CHECK(beside_p50 <= beside_p99);
+    if (alone_p99 >= 0.01)  // the columns are rounded to 0.001 ms
+      CHECK(std::stod(m[6]) == doctest::Approx(beside_p99 / alone_p99).epsilon(0.15));
+  }
+  CHECK(intervals == std::vector<std::string>{"2", "0.5"});
+  CHECK(run.out.find("convoy") != std::string::npos);
+}
+
+TEST_CASE("lock.false_sharing compares packed and padded counters whose totals are exact") {
+  const auto run = run_lab({"demo", "lock.false_sharing", "increments=200000"});
+  CHECK(run.exit_code == 0);
+  std::smatch packed, padded, ratio;
+  REQUIRE(std::regex_search(run.out, packed, std::regex("packed +([0-9.]+)\\n")));
+  REQUIRE(std::regex_search(run.out, padded, std::regex("padded +([0-9.]+)\\n")));
+  REQUIRE(std::regex_search(run.out, ratio, std::regex("padded is ([0-9.]+)x faster")));
+  const double packed_ns = std::stod(packed[1]), padded_ns = std::stod(padded[1]);
+  if (padded_ns >= 0.1)  // the columns are rounded to 0.01 ns
+    CHECK(std::stod(ratio[1]) == doctest::Approx(packed_ns / padded_ns).epsilon(0.1));
+  CHECK(run.out.find("totals exact: packed yes, padded yes") != std::string::npos);
+  CHECK(run.out.find("64 bytes apart") != std::string::npos);
+}
+
+TEST_CASE("lock.granularity times both banks and shows the money conserved") {
+  const auto run = run_lab({"demo", "lock.granularity", "accounts=10", "transfers=20000"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("(seed 2024)") != std::string::npos);
+  CHECK(std::regex_search(run.out, std::regex("one lock \\(coarse\\) +[0-9.]+ +10000\\n")));
+  CHECK(std::regex_search(run.out, std::regex("a lock per account +[0-9.]+ +10000\\n")));
+  CHECK(run.out.find("money conserved: one lock yes, a lock per account yes") != std::string::npos);
+}
+
+TEST_CASE("fib.compare runs every way and checks every result") {
+  const auto run = run_lab({"demo", "fib.compare", "n=18", "inputs=3"});
+  CHECK(run.exit_code == 0);
+  const std::regex row(" +[0-9.]+ s +[0-9.]+x\\n");
+  CHECK(std::distance(std::sregex_iterator(run.out.begin(), run.out.end(), row),
+                      std::sregex_iterator()) == 5);
+  CHECK(std::regex_search(run.out, std::regex("a process each +[0-9.]+ s +[0-9.]+x")));
+  CHECK(std::regex_search(run.out, std::regex("a thread each \\(GIL\\) +[0-9.]+ s +[0-9.]+x")));
+  CHECK(run.out.find("all 3 results correct (fib(18) = 2584): yes") != std::string::npos);
+}

@@ -1,0 +1,146 @@
+// The convoy effect: an I/O-bound thread beside a CPU-bound one under the GIL.
+//
+// lesson: gil, slide "The convoy effect"
+//
+//   gil.convoy  a thread answers pings over a socket pair. It holds the GIL
+//               analogue like any Python thread, and lets go of it only while
+//               blocked in read() or write(), as CPython does around blocking
+//               calls. Each time a ping wakes it, it must get the GIL back
+//               before it can answer. Alone that is instant; beside a thread
+//               that computes, it waits for the switch interval to run out
+//               and the computing thread to hand the lock over at a safepoint.
+//               The demo times the round trips, alone and beside a CPU-bound
+//               thread, for several switch intervals.
+#include <fmt/core.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <lab/gil.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "demo.hpp"
+
+namespace lab::demos {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Round-trip figures of one run, in milliseconds.
+struct latency {
+  double p50 = 0;
+  double p99 = 0;
+};
+
+// The value below which `fraction` of the sorted samples lie (nearest rank).
+double percentile(const std::vector<double>& sorted, double fraction) {
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
+  return sorted[std::min(sorted.size(), std::max<std::size_t>(rank, 1)) - 1];
+}
+
+// The I/O-bound thread: answers each byte read from `fd` with the same byte,
+// until the other end closes. Runs "interpreted": it holds the GIL except
+// inside the blocking calls.
+void answer_pings(int fd) {
+  gil_hold interpreted;
+  char byte = 0;
+  for (;;) {
+    ssize_t got = 0;
+    {
+      gil_release blocking;  // read() blocks: let other threads run meanwhile
+      got = read(fd, &byte, 1);
+    }                      // ...and take the GIL back before touching anything: here is the wait
+    if (got != 1) return;  // the client closed its end
+    gil_release blocking;
+    if (write(fd, &byte, 1) != 1) return;
+  }
+}
+
+// The CPU-bound thread: computes, holding the GIL, with a safepoint every 64
+// steps (the eval loop's check for a drop request), until told to stop.
+// `stop` is relaxed: it only ends the loop, and join() orders the rest.
+void compute(const std::atomic<bool>& stop) {
+  gil_hold interpreted;
+  [[maybe_unused]] volatile long sink = 0;
+  for (long i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+    sink = i;
+    if (i % 64 == 0) gil::safepoint();
+  }
+}
+
+// Times `pings` round trips to the I/O thread, with or without a CPU-bound
+// thread beside it. The client (this thread) is outside the "interpreter":
+// it never takes the GIL, like a client in another process.
+latency ping_round_trips(long pings, bool beside_cpu) {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) throw std::runtime_error("socketpair failed");
+  std::thread server(answer_pings, ends[1]);
+  std::atomic<bool> stop{false};
+  std::thread cpu;
+  if (beside_cpu) cpu = std::thread(compute, std::cref(stop));
+  std::vector<double> round_trips;
+  char byte = 'x';
+  for (long i = 0; i < pings; ++i) {
+    // A pause between pings, as between requests: the I/O thread is back in
+    // read(), without the GIL, when the next ping arrives.
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    const auto start = clock_type::now();
+    if (write(ends[0], &byte, 1) != 1 || read(ends[0], &byte, 1) != 1) break;
+    round_trips.push_back(
+        std::chrono::duration<double, std::milli>(clock_type::now() - start).count());
+  }
+  close(ends[0]);  // the I/O thread's read() returns 0 and it ends
+  server.join();
+  stop.store(true, std::memory_order_relaxed);
+  if (cpu.joinable()) cpu.join();
+  close(ends[1]);
+  if (round_trips.empty()) throw std::runtime_error("the ping thread stopped answering");
+  std::sort(round_trips.begin(), round_trips.end());
+  return {percentile(round_trips, 0.50), percentile(round_trips, 0.99)};
+}
+
+int run_convoy(const params& p) {
+  const auto intervals_ms = p.reals("interval_ms", {5, 1, 0.1});
+  const long pings = p.number("pings", 200);
+  fmt::print(
+      "{} ping round trips over a socket pair to a thread that holds the GIL analogue except\n"
+      "while blocked in read() and write(); alone, then beside a CPU-bound thread\n\n",
+      pings);
+  fmt::print("{:>9}  {:>11} {:>11}  {:>11} {:>11}  {:>9}\n", "interval", "alone p50", "alone p99",
+             "beside p50", "beside p99", "p99 ratio");
+  bool first = true;
+  for (double interval_ms : intervals_ms) {
+    gil::set_switch_interval(std::chrono::microseconds(std::lround(interval_ms * 1000)));
+    const latency alone = ping_round_trips(pings, false);
+    const latency beside = ping_round_trips(pings, true);
+    const double ratio = beside.p99 / alone.p99;
+    fmt::print("{:>6g} ms  {:>8.3f} ms {:>8.3f} ms  {:>8.3f} ms {:>8.3f} ms  {:>8.1f}x\n",
+               interval_ms, alone.p50, alone.p99, beside.p50, beside.p99, ratio);
+    std::fflush(stdout);
+    if (first) {  // lab bench compares the first interval (5 ms by default) with its target
+      report_metric("p99_alone_ms", alone.p99, "ms");
+      report_metric("p99_beside_cpu_ms", beside.p99, "ms");
+      report_metric("p99_ratio", ratio, "x");
+      first = false;
+    }
+  }
+  fmt::print(
+      "\nBeside a computing thread, the I/O thread must win the GIL back after every blocking\n"
+      "call, and each time it waits about one switch interval for the holder to let go: after\n"
+      "write() and again after read(), so a reply takes about two intervals. That is the convoy\n"
+      "effect. A shorter interval shortens the wait, at the price of more switches.\n");
+  return 0;
+}
+
+const registration convoy_demo{{"gil.convoy",
+                                "ping latency of an I/O thread, alone and beside a CPU-bound one",
+                                "interval_ms=5,1,0.1 pings=N", run_convoy}};
+
+}  // namespace
+}  // namespace lab::demos

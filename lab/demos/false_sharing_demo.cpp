@@ -1,0 +1,97 @@
+// False sharing: threads that share no data can still slow each other down.
+//
+// lesson: locks, slide "False sharing"
+//
+//   lock.false_sharing  each thread increments only its own counter. Packed
+//                       side by side, the counters share one cache line, and
+//                       every increment makes the cores pass that line back
+//                       and forth. Padded onto lines of their own, they do not.
+#include <fmt/core.h>
+#include <lab/timing.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "demo.hpp"
+
+namespace lab::demos {
+namespace {
+
+// The size of a cache line on the machines students use (x86-64 and most
+// ARM cores). Not std::hardware_destructive_interference_size: g++ warns that
+// its value may differ between compiler versions (-Winterference-size), and
+// the demo wants one fixed, explainable number.
+constexpr std::size_t cache_line = 64;
+
+// Counters next to each other: 8 of them fit in one cache line.
+struct packed_counter {
+  std::atomic<long> value{0};
+};
+
+// One counter per cache line: alignas pads each to a line of its own.
+struct alignas(cache_line) padded_counter {
+  std::atomic<long> value{0};
+};
+
+// Nanoseconds per increment when `threads` threads each add `increments` to
+// their own counter in `counters`. Relaxed atomics: each counter has one
+// writer, so no ordering is needed, but every increment is a real write to
+// memory that the compiler cannot fold into one big addition (as it could a
+// plain long), which is what makes the cache line travel.
+template <typename Counter>
+double nanoseconds_per_increment(long threads, long increments, std::vector<Counter>& counters) {
+  const double seconds = median_of(time_repeats(3, [&] {
+    std::vector<std::thread> workers;
+    for (long t = 0; t < threads; ++t)
+      workers.emplace_back([&counters, t, increments] {
+        auto& mine = counters[static_cast<std::size_t>(t)].value;
+        for (long i = 0; i < increments; ++i) mine.fetch_add(1, std::memory_order_relaxed);
+      });
+    for (auto& worker : workers) worker.join();
+  }));
+  return seconds * 1e9 / static_cast<double>(increments);
+}
+
+// True if every counter holds exactly `runs` x `increments` (the warm-up and
+// the timed runs all added to it).
+template <typename Counter>
+bool totals_exact(const std::vector<Counter>& counters, long runs, long increments) {
+  for (const auto& c : counters)
+    if (c.value.load() != runs * increments) return false;
+  return true;
+}
+
+int run_false_sharing(const params& p) {
+  const long threads = p.number("threads", 2);
+  const long increments = p.number("increments", 20'000'000);
+  std::vector<packed_counter> packed(static_cast<std::size_t>(threads));
+  std::vector<padded_counter> padded(static_cast<std::size_t>(threads));
+  fmt::print(
+      "{} threads, each adding 1 to its own counter {} times; median of 3 runs after a warm-up\n"
+      "packed: {} bytes apart (neighbours share a cache line); padded: {} bytes apart\n\n",
+      threads, increments, sizeof(packed_counter), sizeof(padded_counter));
+  const double packed_ns = nanoseconds_per_increment(threads, increments, packed);
+  const double padded_ns = nanoseconds_per_increment(threads, increments, padded);
+  const long runs = 4;  // the warm-up and 3 timed runs
+  fmt::print("{:>8} {:>14}\n", "counters", "ns/increment");
+  fmt::print("{:>8} {:>14.2f}\n", "packed", packed_ns);
+  fmt::print("{:>8} {:>14.2f}\n", "padded", padded_ns);
+  fmt::print("padded is {:.1f}x faster\n", packed_ns / padded_ns);
+  fmt::print("totals exact: packed {}, padded {}\n",
+             totals_exact(packed, runs, increments) ? "yes" : "no",
+             totals_exact(padded, runs, increments) ? "yes" : "no");
+  fmt::print(
+      "\nNo data is shared, yet the packed counters are slower: a core can write a line only\n"
+      "while it owns it, so the two cores take turns owning the one line all the counters are\n"
+      "in. Padding gives each its own line. Per-thread data that is written often wants that.\n");
+  report_metric("padded_speedup", packed_ns / padded_ns, "x");
+  return 0;
+}
+
+const registration false_sharing_demo{{"lock.false_sharing",
+                                       "per-thread counters in one cache line, then padded apart",
+                                       "threads=2 increments=N", run_false_sharing}};
+
+}  // namespace
+}  // namespace lab::demos
