@@ -8,6 +8,7 @@
 //                  another one computes: about one switch interval.
 #include <fmt/core.h>
 #include <lab/gil.hpp>
+#include <lab/primes.hpp>
 #include <lab/timing.hpp>
 
 #include <atomic>
@@ -23,17 +24,19 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 // Counts down from n; with `interpreted`, holds the GIL and passes a
-// safepoint every 64 steps, like bytecode in CPython's eval loop.
+// safepoint every few steps (the spacing setting, 64 by default), like
+// bytecode in CPython's eval loop.
 void countdown(long n, bool interpreted) {
   [[maybe_unused]] volatile long sink = 0;  // keeps the compiler from skipping the loop
   if (!interpreted) {
     for (long i = n; i > 0; --i) sink = i;
     return;
   }
+  const long spacing = safepoint_spacing();
   gil_hold hold;
   for (long i = n; i > 0; --i) {
     sink = i;
-    if (i % 64 == 0) gil::safepoint();
+    if (i % spacing == 0) gil::safepoint();
   }
 }
 
