@@ -124,6 +124,18 @@ TEST_CASE("the REPL ends at the end of its input") {
   CHECK(run.out.find("A sample lesson") != std::string::npos);
 }
 
+TEST_CASE("in the REPL a student plays the scheduler to a lost update and carries on") {
+  const auto folder = lab_test::fresh_temp_dir();
+  std::ofstream(folder / "script") << "step counter\nab\nu\nbab\nab\nq\nlessons\nquit\n";
+  const auto run = lab_test::run_lab(
+      {}, {{"LAB_STDIN", (folder / "script").string()}, {"LAB_STATE_DIR", folder.string()}});
+  INFO("stderr: ", run.err);
+  CHECK(run.exit_code == 0);
+  // a, b, undo b, then b a b, a b: the schedule is A then BAB then AB.
+  CHECK(run.out.find("You win: n = 1 (an update was lost). Schedule ABABAB") != std::string::npos);
+  CHECK(run.out.find("races") != std::string::npos);  // back at the prompt: lessons listed
+}
+
 TEST_CASE("on a terminal the REPL prompts and completes names and keeps history") {
   pty_session session;
   REQUIRE(session.expect("lab> "));
