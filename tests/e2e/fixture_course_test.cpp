@@ -49,6 +49,19 @@ TEST_CASE("a wrong answer fails its check with the values compared") {
   CHECK(some_check_says(report, "work(10, 2) == 55 is 45 == 55"));
 }
 
+TEST_CASE("a failed check with its own message shows the message without the bare false") {
+  const auto run = run_fixture("fails_check", {"--json"});
+  const auto report = lab_test::output_json(run);
+  bool seen = false;
+  for (const auto& check : report["checks"])
+    if (check["name"] == "says in its own words what a wrong sum means") {
+      seen = true;
+      CHECK(check["passed"] == false);
+      CHECK(check["message"] == "1 + 2 + 3 + 4 should be 10");
+    }
+  CHECK(seen);
+}
+
 TEST_CASE("an untouched stub reports its TODO with file and line") {
   const auto run = run_fixture("todo");
   INFO(run.out);

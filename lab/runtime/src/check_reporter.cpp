@@ -98,7 +98,14 @@ class lab_reporter : public doctest::IReporter {
 
   void log_assert(const doctest::AssertData& data) override {
     if (!data.m_failed) return;
-    std::string text = active_context();
+    const std::string context = active_context();
+    // REQUIRE_MESSAGE(ok, "the waiter never got in"): the message says it
+    // all, and "ok is false" would only add noise.
+    if (!data.m_threw && !context.empty() && std::string(data.m_decomp.c_str()) == "false") {
+      remember(context);
+      return;
+    }
+    std::string text = context;
     if (!text.empty()) text += ": ";
     if (data.m_threw) {
       text += std::string(data.m_expr) + " threw " + data.m_exception.c_str();
