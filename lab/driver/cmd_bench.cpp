@@ -87,6 +87,15 @@ std::pair<int, int> tally(const std::vector<bench_result>& results) {
   return {met, judged};
 }
 
+// "50.4x", "0.197 ms", "1234 ms": three significant digits, never an exponent.
+std::string shown_figure(double value, const std::string& unit) {
+  const std::string number = value >= 100  ? fmt::format("{:.0f}", value)
+                             : value >= 10 ? fmt::format("{:.1f}", value)
+                                           : fmt::format("{:.3g}", value);
+  if (unit.empty() || unit == "x") return number + unit;
+  return number + " " + unit;
+}
+
 void print_text(const std::vector<bench_result>& results, int runs, std::ostream& out) {
   for (const auto& r : results) {
     const benchmark& b = *r.entry;
@@ -100,10 +109,7 @@ void print_text(const std::vector<bench_result>& results, int runs, std::ostream
     for (const auto& name : r.order) {
       const figure& f = r.figures.at(name);
       const double median = median_of(f.values);
-      const std::string shown = fmt::format("{:.3g}{}", median,
-                                            f.unit == "x"    ? "x"
-                                            : f.unit.empty() ? ""
-                                                             : " " + f.unit);
+      const std::string shown = shown_figure(median, f.unit);
       std::string verdict;
       if (const metric_target* t = target_for(b, name))
         verdict = fmt::format("target {:<14} {}", describe_target(*t, f.unit),
