@@ -1,11 +1,10 @@
-// Demos of locks.
+// The cost of a lock.
 //
 // lesson: locks
 //
 //   lock.counter   the cost of one increment: plain mutex, or atomic, at 1 and 2 threads.
-//   lock.deadlock  two threads take two locks in opposite orders and wait for
-//                  each other; the demo sees it, says who waits for what, and
-//                  shows the fix (std::scoped_lock takes both without deadlock).
+//
+// lock.deadlock has a file of its own (deadlock_demo.cpp).
 #include <fmt/core.h>
 #include <lab/timing.hpp>
 
@@ -16,109 +15,87 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "spin_gate.hpp"
 
 namespace lab::demos {
 namespace {
 
-using namespace std::chrono_literals;
-
-// Nanoseconds per increment with `threads` threads doing `total` increments in all.
+// Seconds for `threads` threads to do `total` increments in all.
+//
+// The threads start together at a spin gate, and the runs are long (tens of
+// milliseconds or more): with short runs one thread often finishes before the
+// other has really started, and then nothing was contended at all.
 template <typename Increment>
-double nanoseconds_per_increment(long threads, long total, Increment increment) {
-  const auto samples = time_repeats(3, [&] {
-    std::vector<std::thread> workers;
-    for (long t = 0; t < threads; ++t)
-      workers.emplace_back([&] {
-        for (long i = 0; i < total / threads; ++i) increment();
-      });
-    for (auto& worker : workers) worker.join();
-  });
-  return median_of(samples) * 1e9 / static_cast<double>(total);
+double seconds_for(long threads, long total, Increment increment) {
+  const auto start = std::chrono::steady_clock::now();
+  spin_gate together(threads);
+  std::vector<std::thread> workers;
+  for (long t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      together.arrive_and_wait();
+      for (long i = 0; i < total / threads; ++i) increment();
+    });
+  for (auto& worker : workers) worker.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Nanoseconds per increment, mutex and atomic: the medians of `repeats` runs
+// each after a warm-up of each. The runs alternate (mutex, atomic, mutex,
+// ...) so that both see the same machine: on a laptop or a VM the cost of
+// sharing a cache line can drift as threads move between cores, and the
+// ratio should not depend on which of the two ran during the drift.
+struct increment_costs {
+  double mutex_ns = 0;
+  double atomic_ns = 0;
+};
+increment_costs time_increments(long threads, long total, int repeats) {
+  std::mutex mu;
+  long guarded = 0;  // guarded by mu
+  std::atomic<long> counted{0};
+  const auto with_mutex = [&] {
+    std::scoped_lock lock(mu);
+    ++guarded;
+  };
+  // Relaxed: only the count matters, and join() publishes it.
+  const auto with_atomic = [&] { counted.fetch_add(1, std::memory_order_relaxed); };
+  seconds_for(threads, total, with_mutex);  // warm-ups
+  seconds_for(threads, total, with_atomic);
+  std::vector<double> mutex_runs, atomic_runs;
+  for (int r = 0; r < repeats; ++r) {
+    mutex_runs.push_back(seconds_for(threads, total, with_mutex));
+    atomic_runs.push_back(seconds_for(threads, total, with_atomic));
+  }
+  const double per_increment = 1e9 / static_cast<double>(total);
+  return {median_of(mutex_runs) * per_increment, median_of(atomic_runs) * per_increment};
 }
 
 int run_counter(const params& p) {
   const auto thread_counts = p.numbers("threads", {1, 2});
-  const long total = p.number("increments", 2'000'000);
-  fmt::print("{} increments of one shared counter; median of 3 runs after a warm-up\n\n", total);
+  const long total = p.number("increments", 10'000'000);
+  const int repeats = static_cast<int>(p.number("repeats", 5));
+  fmt::print("{} increments of one shared counter; median of {} runs each after a warm-up\n\n",
+             total, repeats);
   fmt::print("{:>8} {:>16} {:>16} {:>9}\n", "threads", "mutex ns/incr", "atomic ns/incr", "ratio");
   for (long threads : thread_counts) {
-    std::mutex mu;
-    long guarded = 0;  // guarded by mu
-    std::atomic<long> atomic_count{0};
-    const double with_mutex = nanoseconds_per_increment(threads, total, [&] {
-      std::scoped_lock lock(mu);
-      ++guarded;
-    });
-    // Relaxed: only the count matters, and join() publishes it.
-    const double with_atomic = nanoseconds_per_increment(
-        threads, total, [&] { atomic_count.fetch_add(1, std::memory_order_relaxed); });
+    const auto [with_mutex, with_atomic] = time_increments(threads, total, repeats);
     fmt::print("{:>8} {:>16.1f} {:>16.1f} {:>8.1f}x\n", threads, with_mutex, with_atomic,
                with_mutex / with_atomic);
+    std::fflush(stdout);
     // lab bench compares the 2-thread row with its target (atomic >= 2.5x).
     if (threads == 1) report_metric("atomic_speedup_1_thread", with_mutex / with_atomic, "x");
     if (threads == 2) report_metric("atomic_speedup_2_threads", with_mutex / with_atomic, "x");
   }
-  return 0;
-}
-
-// Takes `first` then `second`, pausing in between so that the other thread
-// gets its first lock too. Reports what it is doing in `state`.
-//
-// It waits for `second` with try_lock in a loop rather than lock(): a thread
-// blocked in lock() could never be told to stop, and the demo must end.
-// (Not std::timed_mutex::try_lock_for: g++ 12's ThreadSanitizer does not see
-// the lock it takes, and would report the later unlock as a bug.)
-void take_two(std::mutex& first, std::mutex& second, std::atomic<int>& state) {
-  std::scoped_lock hold_first(first);
-  state.store(1);  // holding the first lock
-  std::this_thread::sleep_for(50ms);
-  state.store(2);  // waiting for the second lock
-  while (!second.try_lock()) {
-    if (state.load() == 3) return;  // told to give up: the demo saw the deadlock
-    std::this_thread::sleep_for(10ms);
-  }
-  std::scoped_lock hold_second(std::adopt_lock, second);
-  state.store(4);  // got both
-}
-
-int run_deadlock(const params&) {
-  std::mutex a, b;
-  std::atomic<int> state1{0}, state2{0};
-  std::thread one(take_two, std::ref(a), std::ref(b), std::ref(state1));
-  std::thread two(take_two, std::ref(b), std::ref(a), std::ref(state2));
-  std::this_thread::sleep_for(1s);
-  if (state1.load() == 2 && state2.load() == 2) {
-    fmt::print("Deadlock: thread 1 holds lock A and waits for lock B;\n");
-    fmt::print("          thread 2 holds lock B and waits for lock A. Neither can ever go on.\n");
-    state1.store(3);
-    state2.store(3);  // let them give up, so the demo can end
-  } else {
-    fmt::print("No deadlock this time (the threads did not interleave).\n");
-  }
-  one.join();
-  two.join();
-
-  std::mutex c, d;
-  std::thread three([&] {
-    std::scoped_lock both(c, d);  // takes both, in a way that cannot deadlock
-    std::this_thread::sleep_for(50ms);
-  });
-  std::thread four([&] {
-    std::scoped_lock both(d, c);  // the opposite order is fine with scoped_lock
-    std::this_thread::sleep_for(50ms);
-  });
-  three.join();
-  four.join();
   fmt::print(
-      "\nThe fix: std::scoped_lock(c, d) in one thread and (d, c) in the other both finished.\n");
+      "\nA mutex costs at least two atomic operations (lock and unlock), and a thread that finds\n"
+      "it taken may go to sleep and must be woken. The atomic is one instruction. With 2 threads\n"
+      "both pay for moving the counter's cache line between cores; how much depends on the\n"
+      "processor (two hyperthreads of one core share it cheaply).\n");
   return 0;
 }
 
 const registration counter_demo{{"lock.counter",
                                  "the cost of an increment with a mutex and with an atomic",
-                                 "threads=1,2 increments=N", run_counter}};
-const registration deadlock_demo{
-    {"lock.deadlock", "two locks taken in opposite orders, and the fix", "", run_deadlock}};
+                                 "threads=1,2 increments=N repeats=N", run_counter}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -20,25 +20,10 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "spin_gate.hpp"
 
 namespace lab::demos {
 namespace {
-
-// A start gate that threads spin at (instead of sleeping, as std::latch may):
-// waking a sleeping thread can take longer than the whole race, so sleeping
-// threads would often not overlap at all.
-class spin_gate {
- public:
-  explicit spin_gate(long parties) : parties_(parties) {}
-  void arrive_and_wait() {
-    arrived_.fetch_add(1);
-    while (arrived_.load() < parties_) std::this_thread::yield();
-  }
-
- private:
-  const long parties_;
-  std::atomic<long> arrived_{0};
-};
 
 // Busy work between the read and the write: the race's window.
 void widen_window(long spins) {

@@ -39,15 +39,24 @@ TEST_CASE("race.bank counts the trials where both withdrawals succeeded") {
   CHECK(std::regex_search(run.out, std::regex("both withdrawals succeeded in \\d+ trials")));
 }
 
-TEST_CASE("lock.deadlock names who waits for which lock and then shows the fix") {
-  const auto run = run_lab({"demo", "lock.deadlock"}, {}, std::chrono::seconds(60));
+TEST_CASE("lock.deadlock sees the cycle of waits and then runs both fixes to the end") {
+  const auto run =
+      run_lab({"demo", "lock.deadlock", "rounds=20", "pause_us=200"}, {}, std::chrono::seconds(60));
   CHECK(run.exit_code == 0);
-  CHECK(run.out.find("thread 1 holds lock A and waits for lock B") != std::string::npos);
-  CHECK(run.out.find("The fix: std::scoped_lock") != std::string::npos);
+  CHECK(std::regex_search(run.out, std::regex("Deadlock, seen after [0-9.]+ ms")));
+  CHECK(run.out.find("  thread 1 waits for lock B, held by thread 2\n"
+                     "  thread 2 waits for lock A, held by thread 1\n") != std::string::npos);
+  CHECK(std::regex_search(
+      run.out, std::regex("lock ordering \\(A before B, always\\): +40 of 40 transfers done, "
+                          "no cycle ever seen")));
+  CHECK(std::regex_search(
+      run.out,
+      std::regex("std::scoped_lock\\(from, to\\): +40 of 40 transfers done, no cycle ever seen")));
 }
 
 TEST_CASE("lock.counter prints the cost per increment for mutex and atomic") {
-  const auto run = run_lab({"demo", "lock.counter", "threads=1,2", "increments=20000"});
+  const auto run =
+      run_lab({"demo", "lock.counter", "threads=1,2", "increments=20000", "repeats=1"});
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("mutex ns/incr") != std::string::npos);
   CHECK(std::regex_search(run.out, std::regex("\\n +2 +[0-9.]+ +[0-9.]+ +[0-9.]+x")));
