@@ -97,6 +97,7 @@ int run_counter(const params& p) {
     const long lost = bare_lost_updates(threads, iterations);
     fmt::print("bare ++n compiled at -O2: expected {}, got {}: {} updates lost ({:.1f}%)\n",
                expected, expected - lost, lost, percent(lost, expected));
+    report_metric("lost_percent_bare", percent(lost, expected), "%");
     fmt::print(
         "  (the compiler made the loop one `n += {}`: a window hit only by bad luck.\n"
         "   Still a data race: run it again, or see race.tsan.)\n\n",
@@ -108,6 +109,8 @@ int run_counter(const params& p) {
     last_lost = lost_updates(threads, iterations, window, under_gil);
     fmt::print("window {} spins: expected {}, got {}: {} updates lost ({:.1f}%)\n", window,
                expected, expected - last_lost, last_lost, percent(last_lost, expected));
+    std::fflush(stdout);
+    report_metric(fmt::format("lost_percent_window_{}", window), percent(last_lost, expected), "%");
   }
   if (last_lost == 0)
     fmt::print("No loss this time: the window was too narrow to be hit. Try window=500.\n");
@@ -152,9 +155,8 @@ int run_bank(const params& p) {
   fmt::print("balance ${}, two withdrawals of ${} at once, {} trials\n", balance_start, withdraw,
              trials);
   fmt::print("both withdrawals succeeded in {} trials ({:.1f}%): the bank paid ${} from ${}\n",
-             both_succeeded,
-             100.0 * static_cast<double>(both_succeeded) / static_cast<double>(trials),
-             2 * withdraw, balance_start);
+             both_succeeded, percent(both_succeeded, trials), 2 * withdraw, balance_start);
+  report_metric("both_succeeded_percent", percent(both_succeeded, trials), "%");
   return 0;
 }
 

@@ -28,6 +28,9 @@ metric_target read_target(const json& entry, const std::filesystem::path& file, 
   if (entry.contains("at_least") && entry["at_least"].is_number()) {
     target.how = metric_target::kind::at_least;
     target.value = entry["at_least"].get<double>();
+  } else if (entry.contains("at_most") && entry["at_most"].is_number()) {
+    target.how = metric_target::kind::at_most;
+    target.value = entry["at_most"].get<double>();
   } else if (entry.contains("near") && entry["near"].is_number()) {
     target.how = metric_target::kind::near;
     target.value = entry["near"].get<double>();
@@ -36,8 +39,8 @@ metric_target read_target(const json& entry, const std::filesystem::path& file, 
     target.tolerance = entry["tolerance"].get<double>();
   } else {
     fail(file, line,
-         fmt::format("{}: target \"{}\" needs \"at_least\" or \"near\" with a number", who,
-                     target.metric));
+         fmt::format("{}: target \"{}\" needs \"at_least\", \"at_most\" or \"near\" with a number",
+                     who, target.metric));
   }
   return target;
 }
@@ -80,6 +83,8 @@ bool target_met(const metric_target& target, double measured) {
   switch (target.how) {
     case metric_target::kind::at_least:
       return measured >= target.value;
+    case metric_target::kind::at_most:
+      return measured <= target.value;
     case metric_target::kind::near:
       return measured >= target.value * (1 - target.tolerance) &&
              measured <= target.value * (1 + target.tolerance);
@@ -92,6 +97,8 @@ std::string describe_target(const metric_target& target, const std::string& unit
   switch (target.how) {
     case metric_target::kind::at_least:
       return fmt::format("≥ {:g}{}", target.value, spaced_unit);
+    case metric_target::kind::at_most:
+      return fmt::format("≤ {:g}{}", target.value, spaced_unit);
     case metric_target::kind::near:
       return fmt::format("{:g}{} ±{:g}%", target.value, spaced_unit, target.tolerance * 100);
   }

@@ -12,10 +12,10 @@
 
 namespace lab {
 
-// One figure a demo should reach: "p99_ratio at least 20", or
-// "median_wait_ms near 5 within 10%".
+// One figure a demo should reach: "p99_ratio at least 20", "gil speedup at
+// most 1.1", or "median_wait_ms near 5 within 10%".
 struct metric_target {
-  enum class kind { at_least, near };
+  enum class kind { at_least, at_most, near };
   std::string metric;  // the name the demo reports it under (report_metric)
   kind how = kind::at_least;
   double value = 0;
@@ -37,7 +37,7 @@ std::vector<benchmark> load_benchmarks(const std::filesystem::path& file);
 // True if `measured` meets the target.
 bool target_met(const metric_target& target, double measured);
 
-// "≥ 20x" or "5 ms ±10%".
+// "≥ 20x", "≤ 1.1x" or "5 ms ±10%".
 std::string describe_target(const metric_target& target, const std::string& unit);
 
 }  // namespace lab

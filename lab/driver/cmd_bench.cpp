@@ -1,4 +1,4 @@
-// lab bench [NAME ...] [--runs N] [--json]: run the demos that measure
+// lab bench [NAME ...] [--runs N] [--json] [--with KEY=VALUE ...]: run the demos that measure
 // something (lessons/benchmarks.json) and print each figure, its median over
 // the runs, and the target it is compared with. Targets are reported, never
 // enforced: the exit code says only whether every demo ran.
@@ -15,6 +15,7 @@
 #include "benchmarks.hpp"
 #include "course.hpp"
 #include "demo_run.hpp"
+#include "lesson.hpp"
 #include "suggest.hpp"
 
 namespace lab {
@@ -25,6 +26,7 @@ struct bench_options {
   int runs = 1;
   bool json = false;
   bool list = false;
+  std::vector<std::string> with;  // KEY=VALUE overrides for the one benchmark named
 };
 
 // One figure over all runs of a benchmark.
@@ -159,9 +161,23 @@ void print_json(const std::vector<bench_result>& results, int runs, std::ostream
   out << document.dump(2) << "\n";
 }
 
+// Sets `entry`'s parameters from KEY=VALUE words, replacing those it has.
+// Throws std::invalid_argument for a word that is not KEY=VALUE.
+void override_params(benchmark& entry, const std::vector<std::string>& words) {
+  for (const auto& word : words)
+    for (auto& [key, value] : parse_params(word)) {
+      auto same = std::find_if(entry.params.begin(), entry.params.end(),
+                               [&](const auto& param) { return param.first == key; });
+      if (same != entry.params.end())
+        same->second = value;
+      else
+        entry.params.emplace_back(key, value);
+    }
+}
+
 int run_bench(const bench_options& options, app_context& context) {
   const auto file = context.the_course().root / "lessons" / "benchmarks.json";
-  const std::vector<benchmark> all = load_benchmarks(file);
+  std::vector<benchmark> all = load_benchmarks(file);
   std::vector<std::string> known;
   for (const auto& b : all) known.push_back(b.name);
   if (options.list) {
@@ -169,7 +185,19 @@ int run_bench(const bench_options& options, app_context& context) {
       *context.out << fmt::format("{:<16} {}{}  {}\n", b.name, b.demo, params_text(b), b.what);
     return exit_code::ok;
   }
-  std::vector<const benchmark*> chosen;
+  for (const auto& name : options.names)
+    if (name.find('=') != std::string::npos) {
+      *context.err << fmt::format(
+          "lab bench: '{}' is not a benchmark; to change a parameter write --with {}\n", name,
+          name);
+      return exit_code::bad_usage;
+    }
+  if (!options.with.empty() && options.names.size() != 1) {
+    *context.err << "lab bench: --with changes one benchmark's parameters; name exactly one, "
+                    "e.g. lab bench counter --with increments=100000\n";
+    return exit_code::bad_usage;
+  }
+  std::vector<benchmark*> chosen;
   for (const auto& name : options.names) {
     const auto it =
         std::find_if(all.begin(), all.end(), [&](const auto& b) { return b.name == name; });
@@ -182,7 +210,14 @@ int run_bench(const bench_options& options, app_context& context) {
     chosen.push_back(&*it);
   }
   if (options.names.empty())
-    for (const auto& b : all) chosen.push_back(&b);
+    for (auto& b : all) chosen.push_back(&b);
+  try {
+    if (!options.with.empty()) override_params(*chosen.front(), options.with);
+  } catch (const std::invalid_argument& error) {
+    *context.err << fmt::format("lab bench: --with {}; write KEY=VALUE, e.g. --with runs=3\n",
+                                error.what());
+    return exit_code::bad_usage;
+  }
 
   std::vector<bench_result> results;
   for (const benchmark* b : chosen) {
@@ -213,6 +248,10 @@ void setup_bench(CLI::App& app, app_context& context) {
       ->check(CLI::PositiveNumber);
   sub->add_flag("--json", options->json, "Print the figures as one JSON document");
   sub->add_flag("--list", options->list, "List the benchmarks");
+  sub->add_option("--with", options->with,
+                  "Change a parameter of the one benchmark named, e.g. lab bench counter --with "
+                  "increments=100000 (a quick look on a slow machine; targets assume the defaults)")
+      ->allow_extra_args(false);  // one KEY=VALUE per --with, so that names may follow it
   context.runners[sub] = [options, &context] { return run_bench(*options, context); };
 }
 

@@ -74,7 +74,7 @@ TEST_CASE("a malformed benchmarks file is refused with its file line and what to
             .find("benchmarks.json:2: benchmark x: a \"near\" target needs a \"tolerance\"") !=
         std::string::npos);
   CHECK(load_error(R"({"benchmarks": [{"name": "x", "demo": "d", "targets": [{"metric": "m"}]}]})")
-            .find("needs \"at_least\" or \"near\"") != std::string::npos);
+            .find("needs \"at_least\", \"at_most\" or \"near\"") != std::string::npos);
   CHECK(load_error(R"({"benchmarks": []})").empty());
 }
 
@@ -94,4 +94,24 @@ TEST_CASE("an at-least target is met at its value and above") {
   CHECK(lab::target_met(floor, 300));
   CHECK_FALSE(lab::target_met(floor, 19.9));
   CHECK(lab::describe_target(floor, "x") == "≥ 20x");
+}
+
+TEST_CASE("an at-most target is met at its value and below") {
+  lab::metric_target ceiling{"gil_speedup_2_threads", lab::metric_target::kind::at_most, 1.1, 0};
+  CHECK(lab::target_met(ceiling, 1.1));
+  CHECK(lab::target_met(ceiling, 0.6));
+  CHECK_FALSE(lab::target_met(ceiling, 1.11));
+  CHECK(lab::describe_target(ceiling, "x") == "≤ 1.1x");
+}
+
+TEST_CASE("an at-most target is read from the file") {
+  const std::string text =
+      R"({"benchmarks": [{"name": "countdown", "demo": "gil.countdown",
+          "targets": [{"metric": "gil_speedup_2_threads", "at_most": 1.1}]}]})";
+  const auto file = benchmarks_file(text);
+  const auto all = lab::load_benchmarks(file);
+  REQUIRE(all.size() == 1);
+  REQUIRE(all[0].targets.size() == 1);
+  CHECK(all[0].targets[0].how == lab::metric_target::kind::at_most);
+  CHECK(all[0].targets[0].value == doctest::Approx(1.1));
 }

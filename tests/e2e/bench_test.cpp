@@ -4,6 +4,11 @@
 // with the figure shown.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "lab_process.hpp"
@@ -80,4 +85,66 @@ TEST_CASE("every benchmark of the course names a demo that exists") {
     ++count;
   }
   CHECK(count >= 6);
+}
+
+TEST_CASE("every target of every course benchmark is a figure its demo reports") {
+  // Small inputs per benchmark, so that this checks the names, not the
+  // machine. A new benchmark needs a line here, or this test fails.
+  const std::map<std::string, std::vector<std::string>> quick = {
+      {"handoff", {"interval_ms=1", "rounds=3"}},
+      {"convoy", {"interval_ms=1", "pings=10"}},
+      {"countdown", {"n=200000"}},
+      {"race", {"iterations=20000"}},
+      {"race_gil", {"iterations=2000"}},
+      {"bank_race", {"trials=5"}},
+      {"counter", {"increments=20000", "repeats=1"}},
+      {"false_sharing", {"increments=200000"}},
+      {"granularity", {"transfers=20000"}},
+      {"fib", {"n=18", "inputs=3"}},
+  };
+  const auto course = nlohmann::json::parse(
+      std::ifstream(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "lessons" / "benchmarks.json"));
+  REQUIRE(course["benchmarks"].size() == quick.size());
+  for (const auto& entry : course["benchmarks"]) {
+    const std::string name = entry["name"];
+    INFO("benchmark ", name);
+    const auto small = quick.find(name);
+    REQUIRE_MESSAGE(small != quick.end(), "no quick parameters for it in this test");
+    std::vector<std::string> args = {"bench", name, "--runs", "1", "--json"};
+    for (const auto& param : small->second) args.insert(args.end(), {"--with", param});
+    const auto run = run_lab(args, {}, std::chrono::seconds(120));
+    REQUIRE(run.exit_code == 0);
+    const auto report = lab_test::output_json(run);
+    REQUIRE(report["benchmarks"].size() == 1);
+    const auto& bench = report["benchmarks"][0];
+    for (const auto& param : small->second)  // the quick parameters were the ones used
+      CHECK(bench["params"].get<std::string>().find(param) != std::string::npos);
+    std::set<std::string> reported;
+    for (const auto& figure : bench["figures"]) reported.insert(figure["name"].get<std::string>());
+    for (const auto& target : entry.value("targets", nlohmann::json::array())) {
+      INFO("target ", target["metric"]);
+      CHECK(reported.contains(target["metric"].get<std::string>()));
+    }
+  }
+}
+
+TEST_CASE("lab bench --with changes a parameter of the one benchmark named") {
+  const auto run = run_lab(in_fixture({"bench", "quick_handoff", "--with", "rounds=2", "--json"}));
+  CHECK(run.exit_code == 0);
+  const auto report = lab_test::output_json(run);
+  REQUIRE(report["benchmarks"].size() == 1);
+  CHECK(report["benchmarks"][0]["params"].get<std::string>().find("rounds=2") != std::string::npos);
+}
+
+TEST_CASE("lab bench --with is refused for several benchmarks or a parameter without it") {
+  const auto several = run_lab(in_fixture({"bench", "--with", "rounds=2"}));
+  CHECK(several.exit_code == 2);
+  CHECK(several.err.find("name exactly one") != std::string::npos);
+  const auto bare = run_lab(in_fixture({"bench", "quick_handoff", "rounds=2"}));
+  CHECK(bare.exit_code == 2);
+  CHECK(bare.err.find("'rounds=2' is not a benchmark; to change a parameter write --with "
+                      "rounds=2") != std::string::npos);
+  const auto malformed = run_lab(in_fixture({"bench", "quick_handoff", "--with", "rounds"}));
+  CHECK(malformed.exit_code == 2);
+  CHECK(malformed.err.find("write KEY=VALUE") != std::string::npos);
 }
