@@ -1,6 +1,8 @@
 // lab list: every exercise with its lesson, stage count and status.
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include <ostream>
 
 #include "app.hpp"
@@ -23,15 +25,24 @@ int run_list(const list_options&, app_context& context) {
   const course& c = context.the_course();
   progress_store& progress = context.progress();
   const style s = style_for(1);
-  *context.out << fmt::format("{:<14} {:<10} {:>6}  {}\n", "exercise", "lesson", "stages",
-                              "status");
+  // Columns as wide as their longest entry, so that a long name never
+  // pushes its row out of line.
+  std::size_t name_width = std::string("exercise").size();
+  std::size_t lesson_width = std::string("lesson").size();
+  for (const auto& e : c.exercises) {
+    name_width = std::max(name_width, e.name.size());
+    lesson_width = std::max(lesson_width, e.lesson.size());
+  }
+  *context.out << fmt::format("{:<{}}  {:<{}}  {:>6}  {}\n", "exercise", name_width, "lesson",
+                              lesson_width, "stages", "status");
   for (const auto& e : c.exercises) {
     const std::string status = status_of(progress, e);
     const std::string shown = status == "done"          ? s.good(status)
                               : status == "not started" ? s.note(status)
                                                         : s.bad(status);
-    *context.out << fmt::format("{:<14} {:<10} {:>6}  ", e.name, e.lesson, e.stages.size()) << shown
-                 << "\n";
+    *context.out << fmt::format("{:<{}}  {:<{}}  {:>6}  ", e.name, name_width, e.lesson,
+                                lesson_width, e.stages.size())
+                 << shown << "\n";
   }
   *context.out << s.note("Run one with: lab exercise NAME") << "\n";
   return exit_code::ok;
