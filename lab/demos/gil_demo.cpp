@@ -6,14 +6,17 @@
 //                  the GIL (no speedup) and releasing it (close to the cores),
 //                  side by side.
 //   gil.handoff    how long a thread that wants the GIL waits for it while
-//                  another one computes: about one switch interval.
+//                  another one computes, for several switch intervals: about
+//                  one interval each time.
 #include <fmt/core.h>
 #include <lab/gil.hpp>
 #include <lab/primes.hpp>
 #include <lab/timing.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <thread>
 #include <vector>
 
@@ -92,13 +95,11 @@ int run_countdown(const params& p) {
   return 0;
 }
 
-int run_handoff(const params& p) {
-  // Default: the student's setting (lab settings interval_ms=...), else 5 ms.
-  const double interval_ms =
-      p.real("interval_ms", static_cast<double>(gil::switch_interval().count()) / 1000.0);
-  const long rounds = p.number("rounds", 20);
-  gil::set_switch_interval(std::chrono::microseconds(static_cast<long>(interval_ms * 1000)));
-  std::atomic<bool> stop{false};
+// The waits, in milliseconds, of `rounds` tries to take the GIL while another
+// thread computes holding it, at switch interval `interval_ms`.
+std::vector<double> handoff_waits(double interval_ms, long rounds) {
+  gil::set_switch_interval(std::chrono::microseconds(std::lround(interval_ms * 1000)));
+  std::atomic<bool> stop{false};  // relaxed: it only ends the loop; join() orders the rest
   std::thread cpu_bound([&] {
     gil_hold hold;
     while (!stop.load(std::memory_order_relaxed)) gil::safepoint();
@@ -112,15 +113,42 @@ int run_handoff(const params& p) {
     gil::release();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // an "I/O wait" without the GIL
   }
-  stop.store(true);
+  stop.store(true, std::memory_order_relaxed);
   cpu_bound.join();
-  const double median = median_of(waits);
-  fmt::print("switch interval {} ms; a thread asking for the GIL while another computes waited\n",
-             interval_ms);
-  fmt::print("median {:.3f} ms over {} tries ({:.2f} x the interval)\n", median, rounds,
-             median / interval_ms);
-  report_metric("median_wait_ms", median, "ms");
-  report_metric("wait_per_interval", median / interval_ms, "x");
+  return waits;
+}
+
+int run_handoff(const params& p) {
+  // The student's setting (lab settings interval_ms=...) is always one of the rows.
+  const double current_ms = static_cast<double>(gil::switch_interval().count()) / 1000.0;
+  std::vector<double> defaults = {1, 5, 10};
+  if (std::find(defaults.begin(), defaults.end(), current_ms) == defaults.end())
+    defaults.push_back(current_ms);
+  std::sort(defaults.begin(), defaults.end());
+  const auto intervals_ms = p.reals("interval_ms", defaults);
+  const long rounds = p.number("rounds", 20);
+  fmt::print(
+      "A thread computes, holding the GIL analogue. Another asks for the GIL, {} times at\n"
+      "each switch interval, and times how long it waits; median of the tries.\n\n",
+      rounds);
+  fmt::print("{:>16} {:>14} {:>17}\n", "switch interval", "median wait", "wait / interval");
+  bool first = true;
+  for (double interval_ms : intervals_ms) {
+    const double median = median_of(handoff_waits(interval_ms, rounds));
+    fmt::print("{:>13g} ms {:>11.3f} ms {:>16.2f}x{}\n", interval_ms, median, median / interval_ms,
+               interval_ms == current_ms ? "   (the current setting)" : "");
+    std::fflush(stdout);
+    if (first) {  // lab bench compares the first row (5 ms in its entry) with its target
+      report_metric("median_wait_ms", median, "ms");
+      report_metric("wait_per_interval", median / interval_ms, "x");
+      first = false;
+    }
+  }
+  gil::set_switch_interval(std::chrono::microseconds(std::lround(current_ms * 1000)));
+  fmt::print(
+      "\nThe waiter waits one interval, then sets a drop request; the holder lets go at its next\n"
+      "safepoint. So the wait is about one interval, whatever the interval: a shorter one gives\n"
+      "waiters their turn sooner, at the cost of more handoffs.\n");
   return 0;
 }
 
@@ -129,7 +157,7 @@ const registration countdown_demo{{"gil.countdown",
                                    "threads=1,2,4 n=N", run_countdown}};
 const registration handoff_demo{{"gil.handoff",
                                  "how long a thread waits for the GIL: about one switch interval",
-                                 "interval_ms=5 rounds=N", run_handoff}};
+                                 "interval_ms=1,5,10 rounds=N", run_handoff}};
 
 }  // namespace
 }  // namespace lab::demos

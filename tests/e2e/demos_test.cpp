@@ -69,10 +69,21 @@ TEST_CASE("fib.forgot_join shows the broken dispatcher and the fixed one with ev
   CHECK(run.out.find("results ready: 3 of 3 (fib(20) = 6765)") != std::string::npos);
 }
 
-TEST_CASE("gil.handoff reports the median wait against the switch interval") {
-  const auto run = run_lab({"demo", "gil.handoff", "interval_ms=1", "rounds=5"});
+TEST_CASE("gil.handoff reports the median wait per switch interval and its ratio to it") {
+  const auto run = run_lab({"demo", "gil.handoff", "interval_ms=1,2", "rounds=5"});
   CHECK(run.exit_code == 0);
-  CHECK(std::regex_search(run.out, std::regex("median [0-9.]+ ms over 5 tries")));
+  CHECK(run.out.find("5 times at") != std::string::npos);
+  const std::regex row("\\n +([0-9.]+) ms +([0-9.]+) ms +([0-9.]+)x");
+  std::vector<std::string> intervals;
+  for (auto it = std::sregex_iterator(run.out.begin(), run.out.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    intervals.push_back(m[1]);
+    const double interval = std::stod(m[1]), wait = std::stod(m[2]);
+    if (wait >= 0.01)  // the wait column is rounded to 0.001 ms
+      CHECK(std::stod(m[3]) == doctest::Approx(wait / interval).epsilon(0.1));
+  }
+  CHECK(intervals == std::vector<std::string>{"1", "2"});
 }
 
 TEST_CASE("a demo parameter that is not a number is refused with the demo's parameters") {
