@@ -84,7 +84,10 @@ int show_the_deadlock() {
     both_hold_one.arrive_and_wait();
     std::scoped_lock hold_second(second);  // waits for the other thread: forever
   };
-  fmt::print("The bug: thread 1 takes lock A then lock B; thread 2 takes lock B then lock A.\n");
+  fmt::print(
+      "The bug: thread 1 takes lock A then lock B; thread 2 takes lock B then lock A.\n"
+      "(Each waits, holding its first lock, until the other holds its own: the demo stages the\n"
+      "unlucky timing that a real program meets only now and then.)\n");
   std::fflush(stdout);
   const watch_result seen = run_watched(
       graph, [&] { take(a, b); }, [&] { take(b, a); }, 10s);
