@@ -3,10 +3,11 @@
 // Stage 1 checks coarse_bank, stage 2 fine_bank; the same checks run for
 // both. Thread counts, accounts and amounts come from the run's seed, which
 // failure messages name. A deadlock cannot be seen from inside: it shows up
-// as the run's timeout, so the checks that could deadlock come last, and each
-// check's work is bounded so that a correct bank finishes in seconds even
-// under ThreadSanitizer (which the driver also runs, to see races that
-// happened to lose no money).
+// as the run's timeout, which fails the check it happened in, and the driver
+// then runs the checks after it in a fresh program. Each check's work is
+// bounded so that a correct bank finishes in well under a second, even under
+// ThreadSanitizer (which the driver also runs, to see races that happened to
+// lose no money).
 #include <lab/check.hpp>
 
 #include <algorithm>

@@ -86,11 +86,22 @@ std::vector<std::string> list_checks(const course& c, const exercise& e,
   return names;
 }
 
-// Turns a stage run's events into check results; checks that never ended are
-// blamed on what stopped the program, and the rest are marked not run.
-stage_result read_stage(const std::vector<std::string>& names, const sandbox_result& run,
-                        const exercise& e, int number) {
+// One run of a stage's check program, read.
+struct stage_attempt {
   stage_result stage;
+  // When the program was stopped inside a check (timed out or crashed) with
+  // checks still to come: the index in `names` of the first of those, so
+  // that a new run can carry on from there. Otherwise names.size().
+  std::size_t resume_from = 0;
+};
+
+// Turns a stage run's events into check results; the check that never ended
+// is blamed on what stopped the program, and the rest are marked not run.
+stage_attempt read_stage(const std::vector<std::string>& names, const sandbox_result& run,
+                         const exercise& e, int number) {
+  stage_attempt attempt;
+  attempt.resume_from = names.size();
+  stage_result& stage = attempt.stage;
   stage.number = number;
   if (number >= 1 && static_cast<std::size_t>(number) <= e.stages.size())
     stage.title = e.stages[static_cast<std::size_t>(number - 1)].title;
@@ -133,6 +144,16 @@ stage_result read_stage(const std::vector<std::string>& names, const sandbox_res
           stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
       check.todo = !todo_at_crash.empty();
       stopped = true;
+      // Stuck or crashed inside this very check: the checks after it can
+      // still be run, in a fresh program. Not after Ctrl-C, nor when the
+      // stage is simply not written yet (todo), nor when the program stopped
+      // before any check began (it would stop there again every time).
+      const bool stuck_or_crashed =
+          run.outcome == sandbox_outcome::timed_out || run.outcome == sandbox_outcome::signaled;
+      if (stuck_or_crashed && todo_at_crash.empty() && name == started)
+        attempt.resume_from =
+            static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin()) +
+            1;
     } else {
       check.not_run = true;
       check.message = "not run: the program stopped at an earlier check";
@@ -146,6 +167,47 @@ stage_result read_stage(const std::vector<std::string>& names, const sandbox_res
         "a child process returned into the checks during \"{}\": end children with _exit()",
         forked_child);
     stage.checks.push_back(check);
+  }
+  return attempt;
+}
+
+// Runs one stage's checks and reads the results. When the program is stopped
+// inside a check (it hung and was timed out, or it crashed), that check fails
+// with the reason and a fresh program runs the checks after it, so that one
+// stuck check does not hide the verdicts of the rest. Each run has the full
+// timeout; every run covers at least one more check, so this ends.
+stage_result run_stage(const course& c, const exercise& e, const std::filesystem::path& program,
+                       const run_options& options, int number) {
+  const auto names = list_checks(c, e, program, options, number);
+  stage_result stage;
+  std::size_t first = 0;  // the first check of `names` this run is for
+  for (;;) {
+    const std::vector<std::string> remaining(names.begin() + static_cast<long>(first), names.end());
+    sandbox_request request = request_for(c, e, program, options);
+    request.env.emplace_back("LAB_CHECK_STAGE", std::to_string(number));
+    // Names never contain a comma or a wildcard (a test keeps it so), so a
+    // comma-separated list selects exactly these checks.
+    if (first > 0) {
+      std::string selected;
+      for (const auto& name : remaining) selected += (selected.empty() ? "" : ",") + name;
+      request.argv.push_back("--test-case=" + selected);
+    }
+    stage_attempt attempt = read_stage(remaining, run_sandboxed(request), e, number);
+    const bool resume = attempt.resume_from < remaining.size() &&
+                        !(options.cancel != nullptr && options.cancel->load());
+    auto& checks = attempt.stage.checks;
+    if (resume)  // the next run gives the checks still to come their own verdicts
+      checks.erase(std::remove_if(checks.begin(), checks.end(),
+                                  [](const check_result& check) { return check.not_run; }),
+                   checks.end());
+    if (first == 0) {
+      stage = std::move(attempt.stage);
+    } else {
+      stage.checks.insert(stage.checks.end(), checks.begin(), checks.end());
+      if (stage.problem.empty()) stage.problem = attempt.stage.problem;
+    }
+    if (!resume) break;
+    first += attempt.resume_from;
   }
   return stage;
 }
@@ -277,10 +339,7 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
   for (const auto& info : e.stages) {
     if (options.stage && *options.stage != info.number) continue;
     if (options.cancel != nullptr && options.cancel->load()) break;
-    const auto names = list_checks(c, e, result.build.program, options, info.number);
-    sandbox_request request = request_for(c, e, result.build.program, options);
-    request.env.emplace_back("LAB_CHECK_STAGE", std::to_string(info.number));
-    stage_result stage = read_stage(names, run_sandboxed(request), e, info.number);
+    stage_result stage = run_stage(c, e, result.build.program, options, info.number);
     const bool wants_race_check = std::find(e.race_check_stages.begin(), e.race_check_stages.end(),
                                             info.number) != e.race_check_stages.end();
     if (options.race_check && wants_race_check && stage.passed()) race_check(c, e, options, stage);

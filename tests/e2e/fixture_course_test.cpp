@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lab_process.hpp"
 
@@ -89,12 +91,37 @@ TEST_CASE("a deadlock times out with a hint and nothing is left running") {
   MESSAGE("deadlock verdict after ", run.seconds, " s");
 }
 
-TEST_CASE("a crash is reported with the signal's name") {
+TEST_CASE("a crash is reported with the signal's name on the check that crashed") {
   const auto run = run_fixture("crash", {"--json"});
   CHECK(run.exit_code == 1);
   const auto report = lab_test::output_json(run);
-  CHECK(some_check_says(report, "SIGSEGV"));
+  REQUIRE(report["checks"].size() == 3);
+  // The fixture crashes in every check, so each one says so itself.
+  for (const auto& check : report["checks"]) {
+    INFO(check["name"]);
+    CHECK(check["passed"] == false);
+    CHECK(check["message"] == "crashed: SIGSEGV (segmentation fault)");
+  }
   CHECK(nothing_left_of("crash"));
+}
+
+TEST_CASE("a check that hangs or crashes fails alone and the checks after it still run") {
+  const auto run = run_fixture("stuck_once", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  std::vector<std::pair<std::string, std::string>> verdicts;  // name, then "pass" or the message
+  for (const auto& check : report["checks"])
+    verdicts.emplace_back(check["name"], check["passed"].get<bool>()
+                                             ? std::string("pass")
+                                             : check["message"].get<std::string>());
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"sums the numbers up to 10", "pass"},
+      {"sums the numbers up to 1000", "timed out after 2 s: likely a deadlock or an endless loop"},
+      {"sums nothing for 0", "crashed: SIGSEGV (segmentation fault)"},
+      {"sums the numbers up to 5", "pass"}};
+  CHECK(verdicts == expected);
+  CHECK(nothing_left_of("stuck_once"));
+  MESSAGE("stuck_once verdict after ", run.seconds, " s");
 }
 
 TEST_CASE("a flood of output neither hangs lab nor fills its memory") {

@@ -58,6 +58,7 @@ class lab_reporter : public doctest::IReporter {
 
   void test_case_start(const doctest::TestCaseData& data) override {
     name_ = data.m_name;
+    crashed_ = false;
     message_.clear();
     note_.clear();
     lab::detail::clear_last_todo();
@@ -66,6 +67,10 @@ class lab_reporter : public doctest::IReporter {
   void test_case_reenter(const doctest::TestCaseData&) override {}
 
   void test_case_end(const doctest::CurrentTestCaseStats& stats) override {
+    // After a crash doctest still ends the check, on its way out of the
+    // signal handler; the "crash" event has said it all, and an "end" would
+    // make the check look finished (and the crash someone else's).
+    if (crashed_) return;
     stop_if_forked_child(name_.c_str());
     const bool passed = stats.testCaseSuccess && message_.empty();
     const std::string todo = lab::last_todo_message();
@@ -83,7 +88,8 @@ class lab_reporter : public doctest::IReporter {
     std::string text = exception.error_string.c_str();
     if (exception.is_crash) {
       // doctest's signal handler: the program is about to die. Say which
-      // check it was in now, since "end" will never come.
+      // check it was in now.
+      crashed_ = true;
       send({{"event", "crash"},
             {"check", name_},
             {"message", text},
@@ -136,6 +142,7 @@ class lab_reporter : public doctest::IReporter {
   }
 
   std::string name_;
+  bool crashed_ = false;  // the check in progress crashed (a signal): no "end" for it
   std::string message_;
   std::string note_;  // the check's MESSAGE, shown next to it even when it passes
 };
