@@ -93,7 +93,14 @@ struct stage_attempt {
   // checks still to come: the index in `names` of the first of those, so
   // that a new run can carry on from there. Otherwise names.size().
   std::size_t resume_from = 0;
+  bool timed_out = false;  // the run was stopped by its timeout
 };
+
+// At most this many checks of one stage may time out before the rest are
+// left unrun: each costs a whole timeout, and code that hangs everywhere
+// would otherwise keep a student waiting for minutes. Crashes cost little
+// and do not count.
+constexpr int timeouts_per_stage = 3;
 
 // Turns a stage run's events into check results; the check that never ended
 // is blamed on what stopped the program, and the rest are marked not run.
@@ -101,6 +108,7 @@ stage_attempt read_stage(const std::vector<std::string>& names, const sandbox_re
                          const exercise& e, int number) {
   stage_attempt attempt;
   attempt.resume_from = names.size();
+  attempt.timed_out = run.outcome == sandbox_outcome::timed_out;
   stage_result& stage = attempt.stage;
   stage.number = number;
   if (number >= 1 && static_cast<std::size_t>(number) <= e.stages.size())
@@ -175,12 +183,14 @@ stage_attempt read_stage(const std::vector<std::string>& names, const sandbox_re
 // inside a check (it hung and was timed out, or it crashed), that check fails
 // with the reason and a fresh program runs the checks after it, so that one
 // stuck check does not hide the verdicts of the rest. Each run has the full
-// timeout; every run covers at least one more check, so this ends.
+// timeout; every run covers at least one more check, so this ends, and after
+// `timeouts_per_stage` timeouts it stops early.
 stage_result run_stage(const course& c, const exercise& e, const std::filesystem::path& program,
                        const run_options& options, int number) {
   const auto names = list_checks(c, e, program, options, number);
   stage_result stage;
   std::size_t first = 0;  // the first check of `names` this run is for
+  int timeouts = 0;
   for (;;) {
     const std::vector<std::string> remaining(names.begin() + static_cast<long>(first), names.end());
     sandbox_request request = request_for(c, e, program, options);
@@ -193,9 +203,15 @@ stage_result run_stage(const course& c, const exercise& e, const std::filesystem
       request.argv.push_back("--test-case=" + selected);
     }
     stage_attempt attempt = read_stage(remaining, run_sandboxed(request), e, number);
-    const bool resume = attempt.resume_from < remaining.size() &&
-                        !(options.cancel != nullptr && options.cancel->load());
     auto& checks = attempt.stage.checks;
+    const bool out_of_timeouts = attempt.timed_out && ++timeouts >= timeouts_per_stage;
+    const bool resume = attempt.resume_from < remaining.size() && !out_of_timeouts &&
+                        !(options.cancel != nullptr && options.cancel->load());
+    if (out_of_timeouts)
+      for (auto& check : checks)
+        if (check.not_run)
+          check.message = fmt::format(
+              "not run: {} checks of this stage timed out already; fix those first", timeouts);
     if (resume)  // the next run gives the checks still to come their own verdicts
       checks.erase(std::remove_if(checks.begin(), checks.end(),
                                   [](const check_result& check) { return check.not_run; }),

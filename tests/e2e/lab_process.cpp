@@ -109,4 +109,37 @@ std::vector<pid_t> processes_running(const std::string& fragment) {
   return found;
 }
 
+namespace {
+
+// The parent of `pid` (field 4 of /proc/PID/stat), or 0 if it is gone.
+pid_t parent_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  // The command name (field 2) is in parentheses and may hold spaces: read
+  // on from the last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 1));
+  std::string state;
+  pid_t parent = 0;
+  rest >> state >> parent;
+  return parent;
+}
+
+}  // namespace
+
+std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours) {
+  const fs::path lab = fs::weakly_canonical(LAB_BINARY);
+  std::vector<pid_t> left;
+  for (pid_t pid : processes_running(fragment)) {
+    const pid_t parent = parent_of(pid);
+    std::error_code ec;
+    const fs::path parent_exe = fs::read_symlink("/proc/" + std::to_string(parent) + "/exe", ec);
+    const bool another_labs = !ec && parent_exe == lab && parent != ours;
+    if (!another_labs) left.push_back(pid);
+  }
+  return left;
+}
+
 }  // namespace lab_test
