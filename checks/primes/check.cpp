@@ -66,7 +66,7 @@ TEST_CASE("finds the primes below 50 with 5 workers") {
   CHECK(function_under_check()(50, 5) == reference_primes(50));
 }
 
-TEST_CASE("finds no primes below 0, 1 and 2, and just 2 below 3") {
+TEST_CASE("finds no primes below 0 or 1 or 2 and just 2 below 3") {
   for (long end : {0L, 1L, 2L, 3L}) {
     INFO("end = ", end, ", workers = 3");
     CHECK(function_under_check()(end, 3) == reference_primes(end));
