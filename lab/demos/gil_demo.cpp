@@ -76,7 +76,10 @@ int run_countdown(const params& p) {
   for (long threads : thread_counts) {
     const double gil_seconds = countdown_seconds(threads, total, true);
     const double native_seconds = countdown_seconds(threads, total, false);
-    if (gil_one == 0) gil_one = gil_seconds, native_one = native_seconds;
+    if (gil_one == 0) {  // the first row is the baseline of both columns
+      gil_one = gil_seconds;
+      native_one = native_seconds;
+    }
     const double gil_speedup = gil_one / gil_seconds;
     const double native_speedup = native_one / native_seconds;
     fmt::print("{:>8}   {:>8.3f} s {:>10.2f}x   {:>8.3f} s {:>10.2f}x\n", threads, gil_seconds,

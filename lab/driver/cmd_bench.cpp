@@ -214,8 +214,8 @@ int run_bench(const bench_options& options, app_context& context) {
   try {
     if (!options.with.empty()) override_params(*chosen.front(), options.with);
   } catch (const std::invalid_argument& error) {
-    *context.err << fmt::format("lab bench: --with {}; write KEY=VALUE, e.g. --with runs=3\n",
-                                error.what());
+    *context.err << fmt::format(
+        "lab bench: --with {}; write KEY=VALUE, e.g. --with increments=100000\n", error.what());
     return exit_code::bad_usage;
   }
 

@@ -140,7 +140,8 @@ stage_attempt read_stage(const std::vector<std::string>& names, const sandbox_re
     stage.problem = fmt::format("the check program ended with exit code {}", run.exit_code);
   if (!todo_at_crash.empty()) stage.problem = todo_at_crash;
   bool stopped = false;
-  for (const auto& name : names) {
+  for (std::size_t index = 0; index < names.size(); ++index) {
+    const std::string& name = names[index];
     if (auto found = finished.find(name); found != finished.end()) {
       stage.checks.push_back(found->second);
       continue;
@@ -159,9 +160,7 @@ stage_attempt read_stage(const std::vector<std::string>& names, const sandbox_re
       const bool stuck_or_crashed =
           run.outcome == sandbox_outcome::timed_out || run.outcome == sandbox_outcome::signaled;
       if (stuck_or_crashed && todo_at_crash.empty() && name == started)
-        attempt.resume_from =
-            static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin()) +
-            1;
+        attempt.resume_from = index + 1;
     } else {
       check.not_run = true;
       check.message = "not run: the program stopped at an earlier check";
