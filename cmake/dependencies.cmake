@@ -1,6 +1,6 @@
 # Every third-party library comes from Debian packages through find_package:
 # no vendored copies and no downloads at build time. bin/lab and bin/test
-# install the packages when they are missing (see bin/lib/deps.sh).
+# install the packages when they are missing (see bin/lib/setup.sh).
 find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(fmt CONFIG REQUIRED)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <lab/gil.hpp>
 #include <lab/primes.hpp>
+#include <lab/unique_fd.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -82,8 +83,11 @@ void compute(const std::atomic<bool>& stop) {
 // it never takes the GIL, like a client in another process.
 latency ping_round_trips(long pings, bool beside_cpu) {
   int ends[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) throw std::runtime_error("socketpair failed");
-  std::thread server(answer_pings, ends[1]);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0)
+    throw std::runtime_error("socketpair failed");
+  unique_fd client_end(ends[0]);
+  const unique_fd server_end(ends[1]);  // outlives the server thread: it is joined before
+  std::thread server(answer_pings, server_end.get());
   std::atomic<bool> stop{false};
   std::thread cpu;
   if (beside_cpu) cpu = std::thread(compute, std::cref(stop));
@@ -94,15 +98,14 @@ latency ping_round_trips(long pings, bool beside_cpu) {
     // read(), without the GIL, when the next ping arrives.
     std::this_thread::sleep_for(std::chrono::microseconds(500));
     const auto start = clock_type::now();
-    if (write(ends[0], &byte, 1) != 1 || read(ends[0], &byte, 1) != 1) break;
+    if (write(client_end.get(), &byte, 1) != 1 || read(client_end.get(), &byte, 1) != 1) break;
     round_trips.push_back(
         std::chrono::duration<double, std::milli>(clock_type::now() - start).count());
   }
-  close(ends[0]);  // the I/O thread's read() returns 0 and it ends
+  client_end.reset();  // the I/O thread's read() returns 0 and it ends
   server.join();
   stop.store(true, std::memory_order_relaxed);
   if (cpu.joinable()) cpu.join();
-  close(ends[1]);
   if (round_trips.empty()) throw std::runtime_error("the ping thread stopped answering");
   std::sort(round_trips.begin(), round_trips.end());
   return {percentile(round_trips, 0.50), percentile(round_trips, 0.99)};

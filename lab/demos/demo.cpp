@@ -1,12 +1,10 @@
 #include "demo.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <charconv>
-#include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace lab::demos {
 namespace {
@@ -84,14 +82,21 @@ std::vector<std::string> params::unused() const {
   return keys;
 }
 
+namespace {
+// Set once by main() before any demo runs or thread starts, read after.
+protocol::channel_writer the_channel;
+}  // namespace
+
+void use_channel(protocol::channel_writer channel) {
+  the_channel = std::move(channel);
+}
+
+const protocol::channel_writer& channel() {
+  return the_channel;
+}
+
 void report_metric(const std::string& name, double value, const std::string& unit) {
-  const char* fd_text = std::getenv("LAB_RESULT_FD");
-  if (fd_text == nullptr) return;
-  const int fd = std::atoi(fd_text);
-  const std::string line =
-      nlohmann::json{{"metric", name}, {"value", value}, {"unit", unit}}.dump() + "\n";
-  // One write per line: a short pipe write is atomic, so lines never interleave.
-  [[maybe_unused]] const auto written = write(fd, line.data(), line.size());
+  channel().send(protocol::metric{.name = name, .value = value, .unit = unit});
 }
 
 std::map<std::string, demo>& registry() {

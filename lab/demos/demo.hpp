@@ -4,6 +4,8 @@
 // `lab demo NAME`) runs them in the sandbox, like an exercise.
 #pragma once
 
+#include <lab/protocol.hpp>
+
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -42,15 +44,24 @@ struct demo {
   std::string summary;                    // one line: what it shows
   std::string params_help;                // e.g. "stage=1|2|3 workers=1,5 native=0|1 end=N"
   std::function<int(const params&)> run;  // returns the exit code
+  // Its box's limits as a JSON object, e.g. R"({"open_files": 12000})", on
+  // top of lab's defaults for demos (lab/driver/run_profile.hpp); "" for none.
+  std::string limits = {};
 };
 
 // All registered demos, by name.
 std::map<std::string, demo>& registry();
 
-// Reports one measured figure to the driver: `lab bench` reads these (one
-// JSON line each on the result channel, LAB_RESULT_FD) and compares them
-// with the targets in lessons/benchmarks.json. Does nothing when the demo
-// runs without a channel. `name` is a short key such as "p99_ratio".
+// The result channel to lab (lab/protocol.hpp). main() takes it from the
+// environment once, at start-up, and hands it over here before any demo
+// runs or any thread starts; until then (and in tests) it is not connected.
+void use_channel(protocol::channel_writer channel);
+const protocol::channel_writer& channel();
+
+// Reports one measured figure to the driver: `lab bench` reads these
+// (protocol::metric events on the result channel) and compares them with the
+// targets in lessons/benchmarks.json. Does nothing when the demo runs
+// without a channel. `name` is a short key such as "p99_ratio".
 void report_metric(const std::string& name, double value, const std::string& unit);
 
 // Registers a demo at static-initialization time.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <lab/gil.hpp>
 #include <lab/timing.hpp>
+#include <lab/unique_fd.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -73,29 +74,26 @@ void thread_per_input(const std::vector<long>& inputs, std::vector<long>& result
 // only the calling thread).
 void process_per_input(const std::vector<long>& inputs, std::vector<long>& results) {
   std::vector<pid_t> children;
-  std::vector<int> pipes;
+  std::vector<unique_fd> pipes;  // the read end of each child's pipe
   for (long n : inputs) {
-    int ends[2];
-    if (pipe(ends) != 0) throw std::runtime_error("pipe failed");
+    pipe_ends ends = make_pipe();  // close-on-exec; a forked child keeps both until it exits
     const pid_t child = fork();
     if (child < 0) throw std::runtime_error("fork failed");
     if (child == 0) {
-      close(ends[0]);
       long result = 0;
       {
         gil_hold interpreted;
         result = interpreted_fib(n);
       }
-      const bool sent = write(ends[1], &result, sizeof result) == sizeof result;
+      const bool sent = write(ends.write.get(), &result, sizeof result) == sizeof result;
       _exit(sent ? 0 : 1);  // _exit: no atexit handlers or buffers of the parent's
     }
-    close(ends[1]);
     children.push_back(child);
-    pipes.push_back(ends[0]);
+    pipes.push_back(std::move(ends.read));  // the write end closes here: the child holds its own
   }
   for (std::size_t i = 0; i < children.size(); ++i) {
-    if (read(pipes[i], &results[i], sizeof results[i]) != sizeof results[i]) results[i] = -1;
-    close(pipes[i]);
+    if (read(pipes[i].get(), &results[i], sizeof results[i]) != sizeof results[i]) results[i] = -1;
+    pipes[i].reset();
     waitpid(children[i], nullptr, 0);
   }
 }

@@ -1,17 +1,21 @@
-// lab-demos: runs one registered demo. `lab-demos --list` prints the demos
-// as JSON for the driver; `lab-demos NAME key=value ...` runs one.
+// lab-demos: runs one registered demo. `lab-demos --list` lists the demos
+// (to lab as demo_listed events on the result channel; to a person, as
+// text); `lab-demos NAME key=value ...` runs one.
 #include <fmt/core.h>
 
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include <lab/protocol.hpp>
 #include <lab/settings.hpp>
 
 #include "demo.hpp"
 
 int main(int argc, char** argv) {
+  // First: the channel's variables leave the environment before anything
+  // else runs (a demo's child processes do not see them either).
+  lab::demos::use_channel(lab::protocol::take_channel_from_environment());
   using lab::demos::registry;
   if (argc < 2) {
     std::cerr << "usage: lab-demos NAME [key=value ...] | --list\n";
@@ -19,10 +23,13 @@ int main(int argc, char** argv) {
   }
   const std::string name = argv[1];
   if (name == "--list") {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& [key, d] : registry())
-      list.push_back({{"name", d.name}, {"summary", d.summary}, {"params", d.params_help}});
-    std::cout << list.dump() << "\n";
+    for (const auto& [key, d] : registry()) {
+      if (lab::demos::channel().connected())
+        lab::demos::channel().send(
+            lab::protocol::demo_listed{d.name, d.summary, d.params_help, d.limits});
+      else
+        std::cout << fmt::format("{:<22} {}\n", d.name, d.summary);
+    }
     return 0;
   }
   auto found = registry().find(name);

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <explore.hpp>
+#include <lab/protocol.hpp>
 #include <machine.hpp>
 #include <view.hpp>
 
@@ -34,9 +35,10 @@ void show_replay(const stepper::model& m, int threads, const std::string& schedu
 }
 
 int run_stepper(const params& p) {
-  const char* course = std::getenv("LAB_COURSE_DIR");
+  const char* course = std::getenv(protocol::env::course_dir);
   if (course == nullptr) {
-    fmt::print(stderr, "race.stepper: LAB_COURSE_DIR is not set (run it through lab demo)\n");
+    fmt::print(stderr, "race.stepper: {} is not set (run it through lab demo)\n",
+               protocol::env::course_dir);
     return 2;
   }
   const std::string name = p.text("program", "counter");

@@ -4,15 +4,16 @@
 // compiles the std::atomic version, which gets no report.
 //
 // lesson: races
-#include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <lab/unique_fd.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "demo.hpp"
@@ -31,12 +32,16 @@ struct finished_program {
 // the sandbox, so whatever this starts is boxed with it.
 finished_program run(const std::vector<std::string>& argv,
                      const std::vector<std::string>& env = {}) {
-  int ends[2];
-  if (pipe2(ends, O_CLOEXEC) != 0) return {};
+  lab::pipe_ends output;
+  try {
+    output = lab::make_pipe();
+  } catch (const std::system_error&) {
+    return {};
+  }
   const pid_t pid = fork();
   if (pid == 0) {
-    dup2(ends[1], STDOUT_FILENO);
-    dup2(ends[1], STDERR_FILENO);
+    dup2(output.write.get(), STDOUT_FILENO);
+    dup2(output.write.get(), STDERR_FILENO);
     for (const auto& assignment : env) putenv(const_cast<char*>(assignment.c_str()));
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -44,13 +49,12 @@ finished_program run(const std::vector<std::string>& argv,
     execvp(args[0], args.data());
     _exit(127);
   }
-  close(ends[1]);
+  output.write.reset();  // the child's copies are the only writers left: read() ends when it does
   finished_program result;
   char buffer[4096];
   ssize_t got;
-  while ((got = read(ends[0], buffer, sizeof buffer)) > 0)
+  while ((got = read(output.read.get(), buffer, sizeof buffer)) > 0)
     result.output.append(buffer, static_cast<std::size_t>(got));
-  close(ends[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "build_config.hpp"
@@ -101,6 +102,27 @@ const lesson_set& app_context::lessons() {
   return *lessons_;
 }
 
+int run_guarded(app_context& context, const std::function<int()>& command) {
+  try {
+    const int code = command();
+    return interrupted.load() ? exit_code::interrupted : code;
+  } catch (const course_error& error) {
+    *context.err << "lab: " << error.what() << "\n";
+    return exit_code::bad_usage;
+  } catch (const std::filesystem::filesystem_error& error) {
+    // The checkout (or LAB_STATE_DIR) cannot be written or read: the
+    // student's machine, not lab, has to change.
+    *context.err << fmt::format(
+        "lab: cannot use {}: {}; check that the folder exists and is "
+        "writable (or set LAB_STATE_DIR to one that is)\n",
+        error.path1().string(), error.code().message());
+    return exit_code::bad_usage;
+  } catch (const std::exception& error) {
+    *context.err << "lab: internal error: " << error.what() << "\n";
+    return exit_code::lab_error;
+  }
+}
+
 int run_parsed(CLI::App& app, app_context& context) {
   if (const std::string problem = explain_extras(app); !problem.empty()) {
     *context.err << problem << "\n";
@@ -108,16 +130,7 @@ int run_parsed(CLI::App& app, app_context& context) {
   }
   const auto chosen = app.get_subcommands();
   if (chosen.empty()) return -1;
-  try {
-    const int code = context.runners.at(chosen.front())();
-    return interrupted.load() ? exit_code::interrupted : code;
-  } catch (const course_error& error) {
-    *context.err << "lab: " << error.what() << "\n";
-    return exit_code::bad_usage;
-  } catch (const std::exception& error) {
-    *context.err << "lab: internal error: " << error.what() << "\n";
-    return exit_code::lab_error;
-  }
+  return run_guarded(context, context.runners.at(chosen.front()));
 }
 
 void clear_interrupt() {
@@ -199,7 +212,8 @@ int run_command_line(int argc, const char* const* argv) {
   }
   const int code = run_parsed(*app, context);
   if (code >= 0) return code;
-  return run_repl(context);  // no subcommand: the interactive lessons
+  // No subcommand: the interactive lessons, with the same one-line errors.
+  return run_guarded(context, [&] { return run_repl(context); });
 }
 
 }  // namespace lab

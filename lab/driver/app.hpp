@@ -15,19 +15,12 @@
 #include <string>
 
 #include "course.hpp"
+#include "demo_run.hpp"
+#include "exit_codes.hpp"
 #include "lesson.hpp"
 #include "state.hpp"
 
 namespace lab {
-
-// Exit codes, for scripts and CI.
-namespace exit_code {
-inline constexpr int ok = 0;
-inline constexpr int failed = 1;     // a check failed or the code did not compile
-inline constexpr int bad_usage = 2;  // unknown command, option or exercise; bad input file
-inline constexpr int lab_error = 3;  // lab itself could not do its job
-inline constexpr int interrupted = 130;
-}  // namespace exit_code
 
 // The default app_context::read_line.
 bool read_standard_input(const std::string& prompt, std::string& line);
@@ -84,6 +77,11 @@ int run_parsed(CLI::App& app, app_context& context);
 bool interrupt_pending();
 void clear_interrupt();
 
+// Runs a command, turning what it throws into one line on the error stream
+// and an exit code: a broken course file or an unusable folder is 2, any
+// other failure of lab's own is 3.
+int run_guarded(app_context& context, const std::function<int()>& command);
+
 // The REPL: `lab` with no arguments. See repl.cpp.
 int run_repl(app_context& context);
 
@@ -93,6 +91,11 @@ const exercise* find_exercise_or_explain(app_context& context, const std::string
 
 // Records that slide `slide_number` (1-based) of a lesson was shown.
 void mark_slide_seen(progress_store& progress, const std::string& lesson_key, int slide_number);
+
+// Runs demo `name` with `defaults` overlaid by `overrides`, its output live
+// on the terminal, and says how it ended. Returns lab's exit code for it.
+int show_demo(app_context& context, const std::string& name, const demo_params& defaults,
+              const demo_params& overrides);
 
 // Subcommand registration, one per cmd_*.cpp file.
 void setup_list(CLI::App& app, app_context& context);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "course.hpp"
+#include "demo_params.hpp"
 #include "json_file.hpp"
 #include "lesson.hpp"
 
@@ -65,7 +66,13 @@ std::vector<benchmark> load_benchmarks(const std::filesystem::path& file) {
     if (b.demo.empty()) fail(file, line, who + ": no \"demo\" to run");
     b.what = entry.value("what", "");
     try {
-      b.params = parse_params(entry.value("params", ""));
+      b.params = parse_params_text(entry.value("params", ""));
+    } catch (const std::invalid_argument& error) {
+      fail(file, line, who + ": " + error.what());
+    }
+    b.limits = entry.value("limits", nlohmann::json());
+    try {
+      apply_limits(run_profile{}, b.limits);  // refused now, with the line, not at run time
     } catch (const std::invalid_argument& error) {
       fail(file, line, who + ": " + error.what());
     }

@@ -10,6 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "run_profile.hpp"
+
 namespace lab {
 
 // One figure a demo should reach: "p99_ratio at least 20", "gil speedup at
@@ -28,6 +32,7 @@ struct benchmark {
   std::vector<std::pair<std::string, std::string>> params;
   std::string what;  // one line: what it measures
   std::vector<metric_target> targets;
+  nlohmann::json limits;  // its box's "limits" on top of the demo's own; null if none
 };
 
 // Reads a benchmarks file. Throws course_error naming the file (and the

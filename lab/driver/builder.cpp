@@ -218,8 +218,9 @@ build_result build_check_program(const course& c, const exercise& e, code_source
   std::sort(checks.begin(), checks.end());
   if (checks.empty()) {
     result.course_bug = true;
-    result.summary = fmt::format("no checks for {} in {} (wrong --checks folder?)", e.name,
-                                 c.checks_dir(e).string());
+    result.summary = fmt::format(
+        "no checks for {} in {} (wrong --checks folder?): this is the course's fault, not yours",
+        e.name, c.checks_dir(e).string());
     return finish(result);
   }
 
@@ -283,7 +284,8 @@ build_result build_check_program(const course& c, const exercise& e, code_source
               ? fmt::format("{} does not compile: {} error{}. Fix the first one, then run again.",
                             code_name, errors, errors == 1 ? "" : "s")
               : fmt::format(
-                    "the checks for {} do not compile ({}): a bug in the course, not in your code",
+                    "the checks for {} do not compile ({}): this is the course's fault, not yours; "
+                    "tell your instructor",
                     e.name, path_for_compiler(u->source, root));
     }
   }

@@ -44,17 +44,30 @@ struct bench_result {
   std::map<std::string, figure> figures;  // by name
 };
 
-bench_result run_benchmark(const benchmark& entry, int runs, app_context& context) {
+// Runs one benchmark's demo `runs` times with the default GIL settings (not
+// the student's: figures should compare across machines), output captured.
+bench_result run_benchmark(const benchmark& entry, const std::vector<demo_info>& demos, int runs,
+                           app_context& context) {
   bench_result result;
   result.entry = &entry;
+  demo_request request;
+  request.demo = find_demo(demos, entry.demo);
+  if (request.demo == nullptr) {
+    result.problem = fmt::format("no demo named '{}' (lessons/benchmarks.json)", entry.demo);
+    return result;
+  }
+  request.params = entry.params;
+  request.course_dir = context.the_course().root;
+  request.cancel = context.cancel;
+  request.profile = apply_limits(request.demo->profile, entry.limits);  // checked at load
   for (int run = 0; run < runs; ++run) {
-    const demo_capture capture = run_demo_captured(context, entry.demo, entry.params);
-    if (!capture.problem.empty()) {
-      result.problem = capture.problem;
-      result.output = capture.output;
+    const demo_outcome outcome = run_demo(request);
+    if (!outcome.problem.empty()) {
+      result.problem = outcome.problem;
+      result.output = outcome.run.out + outcome.run.err;
       break;
     }
-    for (const auto& m : capture.metrics) {
+    for (const auto& m : outcome.metrics) {
       if (!result.figures.contains(m.name)) result.order.push_back(m.name);
       auto& f = result.figures[m.name];
       f.unit = m.unit;
@@ -164,15 +177,7 @@ void print_json(const std::vector<bench_result>& results, int runs, std::ostream
 // Sets `entry`'s parameters from KEY=VALUE words, replacing those it has.
 // Throws std::invalid_argument for a word that is not KEY=VALUE.
 void override_params(benchmark& entry, const std::vector<std::string>& words) {
-  for (const auto& word : words)
-    for (auto& [key, value] : parse_params(word)) {
-      auto same = std::find_if(entry.params.begin(), entry.params.end(),
-                               [&](const auto& param) { return param.first == key; });
-      if (same != entry.params.end())
-        same->second = value;
-      else
-        entry.params.emplace_back(key, value);
-    }
+  entry.params = overlay_params(entry.params, parse_params(words));
 }
 
 int run_bench(const bench_options& options, app_context& context) {
@@ -219,13 +224,14 @@ int run_bench(const bench_options& options, app_context& context) {
     return exit_code::bad_usage;
   }
 
+  const auto demos = available_demos();
   std::vector<bench_result> results;
   for (const benchmark* b : chosen) {
     if (!options.json) {
       *context.err << fmt::format("running {} ({}{})...\n", b->name, b->demo, params_text(*b));
       context.err->flush();
     }
-    results.push_back(run_benchmark(*b, options.runs, context));
+    results.push_back(run_benchmark(*b, demos, options.runs, context));
     if (results.back().problem == "stopped") return exit_code::interrupted;
   }
   if (options.json)

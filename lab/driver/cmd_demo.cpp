@@ -1,10 +1,13 @@
 // lab demo NAME [key=value ...]: run one lesson demo outside the REPL.
+// show_demo is also what the REPL's `run` calls.
 #include <fmt/core.h>
 
 #include <ostream>
 
 #include "app.hpp"
 #include "demo_run.hpp"
+#include "settings.hpp"
+#include "suggest.hpp"
 
 namespace lab {
 namespace {
@@ -17,23 +20,60 @@ struct demo_options {
 
 int run_demo_command(const demo_options& options, app_context& context) {
   if (options.list || options.name.empty()) {
-    for (const auto& name : available_demos()) *context.out << name << "\n";
+    for (const auto& demo : available_demos()) *context.out << demo.name << "\n";
     return exit_code::ok;
   }
   demo_params overrides;
   try {
-    std::string words;
-    for (const auto& p : options.params) words += p + " ";
-    overrides = parse_params(words);
+    overrides = parse_params(options.params);
   } catch (const std::invalid_argument& error) {
     *context.err << fmt::format("lab demo: {}; parameters are key=value, e.g. workers=1,2\n",
                                 error.what());
     return exit_code::bad_usage;
   }
-  return run_demo(context, options.name, {}, overrides);
+  return show_demo(context, options.name, {}, overrides);
 }
 
 }  // namespace
+
+int show_demo(app_context& context, const std::string& name, const demo_params& defaults,
+              const demo_params& overrides) {
+  const auto demos = available_demos();
+  const demo_info* demo = find_demo(demos, name);
+  if (demo == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& d : demos) names.push_back(d.name);
+    *context.err << fmt::format("lab: no demo named '{}'.{} (lab demo --list shows them)\n", name,
+                                did_you_mean(name, names));
+    return exit_code::bad_usage;
+  }
+  demo_request request;
+  request.demo = demo;
+  request.params = overlay_params(defaults, overrides);
+  request.settings = context.settings_env();
+  request.course_dir = context.the_course().root;
+  request.live_output = true;
+  request.cancel = context.cancel;
+  if (!request.settings.empty()) *context.out << settings_note(request.settings) << "\n";
+  context.out->flush();
+  const demo_outcome outcome = run_demo(request);
+  for (const auto& note : outcome.run.notes) *context.out << "(note: " << note << ")\n";
+  switch (outcome.run.outcome) {
+    case run_outcome::exited:
+      break;
+    case run_outcome::interrupted:
+      *context.out << "\n(demo stopped)\n";
+      break;
+    case run_outcome::timed_out:
+    case run_outcome::signaled:
+      *context.out << fmt::format("\n(demo {})\n", outcome.problem);
+      break;
+    case run_outcome::failed_to_start:
+      *context.err << fmt::format("lab: {}; run bin/lab to rebuild\n", outcome.problem);
+      break;
+  }
+  return outcome.exit_code;
+}
 
 void setup_demo(CLI::App& app, app_context& context) {
   auto options = std::make_shared<demo_options>();

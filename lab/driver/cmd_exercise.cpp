@@ -63,7 +63,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
     const exercise_result result = run_exercise(c, *e, run);
     *context.out << exercise_json(result).dump(2) << "\n";
     if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
-    return result.passed() ? exit_code::ok : exit_code::failed;
+    return exit_code_for(result);
   }
   // The verdict first; then the timings, row by row as they are measured.
   // On a terminal, a status line says what is happening meanwhile.
@@ -85,7 +85,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
   }
   print_next_step(*context.out, *e, result, s);
   if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
-  return result.passed() ? exit_code::ok : exit_code::failed;
+  return exit_code_for(result);
 }
 
 CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* name, const char* help,

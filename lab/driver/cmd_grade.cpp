@@ -58,10 +58,7 @@ int run_grade(const grade_options& options, app_context& context) {
   } else {
     *context.out << report.str();
   }
-  const bool all_passed =
-      !results.empty() && std::all_of(results.begin(), results.end(),
-                                      [](const exercise_result& r) { return r.passed(); });
-  return all_passed ? exit_code::ok : exit_code::failed;
+  return exit_code_for(results);
 }
 
 }  // namespace

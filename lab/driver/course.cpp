@@ -51,6 +51,23 @@ timing_plan read_timing(const json& entry, std::size_t line, const std::string& 
   return plan;
 }
 
+// The check program's box: the defaults with the entry's "limits" on top.
+// Without a CPU limit of its own, a run may burn four cores' worth of its
+// wall-clock timeout (a check with many threads on a big machine).
+run_profile read_limits(const json& entry, std::size_t line, const std::string& who) {
+  const json limits = entry.value("limits", json());
+  run_profile profile;
+  try {
+    profile = apply_limits(profiles::check_program(), limits);
+  } catch (const std::invalid_argument& error) {
+    fail(line, fmt::format("{}: {}", who, error.what()));
+  }
+  if (!limits.contains("cpu_seconds"))
+    profile.cpu_seconds = 4 * static_cast<std::uint64_t>(
+                                  std::chrono::ceil<std::chrono::seconds>(profile.timeout).count());
+  return profile;
+}
+
 exercise read_exercise(const json& entry, const std::string& text) {
   const std::string name = entry.value("name", "");
   const std::size_t line = line_of_exercise(text, name);
@@ -62,8 +79,7 @@ exercise read_exercise(const json& entry, const std::string& text) {
   e.title = field<std::string>(entry, "title", name, line, who);
   e.lesson = field<std::string>(entry, "lesson", "", line, who);
   e.file = field<std::string>(entry, "file", name + ".cpp", line, who);
-  e.timeout_seconds = field<int>(entry, "timeout_seconds", 30, line, who);
-  e.max_tasks = field<int>(entry, "max_tasks", 128, line, who);
+  e.profile = read_limits(entry, line, who);
   e.race_check_stages = field<std::vector<int>>(entry, "race_check_stages", {}, line, who);
   e.hints = field<std::vector<std::string>>(entry, "hints", {}, line, who);
   int number = 0;

@@ -4,7 +4,8 @@
 // entry in info.json.
 //
 // Layout of a course folder (the repository, or a fixture in tests/):
-//   exercises/info.json          metadata: title, lesson, stages, hints, timing
+//   exercises/info.json          metadata: title, lesson, stages, hints, timing,
+//                                the limits of the check program's box
 //   exercises/<file>             the stub the student edits
 //   solutions/<file>             the reference solution, same file name
 //   checks/<name>/*.cpp          hidden checks (may live elsewhere: --checks DIR)
@@ -15,6 +16,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "run_profile.hpp"
 
 namespace lab {
 
@@ -43,8 +46,7 @@ struct exercise {
   std::string lesson;
   std::string file;  // file name under exercises/ and solutions/
   std::vector<stage_info> stages;
-  int timeout_seconds = 30;            // per run of the check program
-  int max_tasks = 128;                 // processes + threads the check program may have
+  run_profile profile;                 // the box of its check program ("limits")
   std::vector<int> race_check_stages;  // stages that get a ThreadSanitizer pass
   std::optional<timing_plan> timing;
   std::vector<std::string> hints;

@@ -1,48 +1,53 @@
-// Running a lesson demo: the lab-demos program, in the sandbox like an
-// exercise (a demo can hang, or be stopped with Ctrl-C), with its output
-// going straight to the terminal as it happens.
+// Running a lesson demo: the lab-demos program, in the box like an exercise
+// (a demo can hang, or be stopped with Ctrl-C), either with its output going
+// straight to the terminal or captured for `lab bench`. Runs return data;
+// the commands (cmd_demo.cpp, cmd_bench.cpp, the REPL) print.
 #pragma once
 
+#include <atomic>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "app.hpp"
+#include "demo_params.hpp"
+#include "run.hpp"
 
 namespace lab {
 
-using demo_params = std::vector<std::pair<std::string, std::string>>;
-
-// Runs demo `name` with `defaults` overlaid by `overrides` (key=value each).
-// Returns lab's exit code for it.
-int run_demo(app_context& context, const std::string& name, const demo_params& defaults,
-             const demo_params& overrides);
-
-// A figure a demo measured and reported (report_metric in lab/demos/demo.hpp).
-struct demo_metric {
+// A demo lab-demos knows (from `lab-demos --list`).
+struct demo_info {
   std::string name;
-  double value = 0;
-  std::string unit;
+  std::string summary;      // one line: what it shows
+  std::string params_help;  // e.g. "stage=1|2|3 workers=1,5"
+  run_profile profile;      // its box: lab's demo defaults with the demo's own limits
 };
 
-// What a demo run with captured output gave: for lab bench.
-struct demo_capture {
-  int exit_code = 0;    // lab's exit code for the run, as run_demo returns it
-  std::string output;   // what it printed (stdout then stderr), up to the sandbox's cap
-  std::string problem;  // why it did not finish normally; empty if it did
-  std::vector<demo_metric> metrics;
+// The demos lab-demos knows, by name. Empty if lab-demos cannot be asked.
+std::vector<demo_info> available_demos();
+
+// The demo called `name` among `demos`, or nullptr.
+const demo_info* find_demo(const std::vector<demo_info>& demos, const std::string& name);
+
+struct demo_request {
+  const demo_info* demo = nullptr;
+  demo_params params;
+  environment settings;                // the student's GIL settings; empty: the defaults
+  std::filesystem::path course_dir;    // where the demo finds course data
+  bool live_output = false;            // straight to the terminal, else captured
+  std::optional<run_profile> profile;  // instead of the demo's own (lab bench's limits)
+  const std::atomic<bool>* cancel = nullptr;
 };
 
-// Runs demo `name` (which must exist) with `params` and the default GIL
-// settings (not the student's: figures should compare across machines), its
-// output captured instead of shown, and collects the figures it reported.
-demo_capture run_demo_captured(app_context& context, const std::string& name,
-                               const demo_params& params);
+// What a demo run gave.
+struct demo_outcome {
+  run_result run;
+  std::vector<protocol::metric> metrics;  // the figures it reported, in order
+  int exit_code = 0;                      // lab's exit code for the run
+  std::string problem;                    // why it did not finish normally; "" if it did
+};
 
-// The metric lines of a result channel; lines that are not metrics are skipped.
-std::vector<demo_metric> parse_metrics(const std::string& channel);
-
-// The demos lab-demos knows, by name (from `lab-demos --list`).
-std::vector<std::string> available_demos();
+demo_outcome run_demo(const demo_request& request);
 
 }  // namespace lab

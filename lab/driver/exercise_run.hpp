@@ -13,27 +13,10 @@
 
 #include "builder.hpp"
 #include "course.hpp"
+#include "run.hpp"
+#include "stage_reader.hpp"
 
 namespace lab {
-
-struct check_result {
-  std::string name;
-  bool passed = false;
-  bool todo = false;     // failed at the stub's lab::todo(): not started yet
-  bool not_run = false;  // an earlier check stopped the program
-  std::string message;   // why it failed; "" when it passed
-  double seconds = 0;
-  std::string note;  // what the check reported in passing (a measured figure), or ""
-};
-
-struct stage_result {
-  int number = 0;
-  std::string title;
-  std::vector<check_result> checks;
-  std::string problem;  // what stopped the program, if anything ("timed out after 30 s ...")
-  bool passed() const;
-  bool not_started() const;  // every failure is a lab::todo()
-};
 
 struct timing_result {
   int stage = 0;
@@ -55,6 +38,7 @@ struct exercise_result {
   std::vector<timing_result> timings;
   unsigned cores = 0;
   std::uint64_t seed = 0;
+  std::vector<std::string> notes;  // what the box could not do here, each said once
   bool passed() const;
 };
 
@@ -67,11 +51,8 @@ struct run_options {
   bool race_check = true;
   const std::atomic<bool>* cancel = nullptr;  // Ctrl-C in the REPL
   // More environment for the check program: the student's GIL settings.
-  std::vector<std::pair<std::string, std::string>> env;
+  environment env;
 };
-
-// The seed used when none is given: fixed, so that runs are repeatable.
-inline constexpr std::uint64_t default_seed = 20261122;
 
 // Builds exercise `e` and runs its checks (no timings). Never throws for
 // anything the student's code does; the result says what happened.
@@ -82,6 +63,14 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
 // `on_row` is called with the row's results, speedups filled in.
 void run_timings(const course& c, const exercise& e, const run_options& options, exercise_result& r,
                  const std::function<void(const std::vector<timing_result>&)>& on_row = {});
+
+// lab's exit code for a checked exercise: 0 if every stage passed, 1 if the
+// student's code failed, 3 if the course itself is broken (its checks do not
+// build): that is the course's fault, not the student's.
+int exit_code_for(const exercise_result& r);
+
+// The same for a whole class: 3 if any exercise's checks are broken.
+int exit_code_for(const std::vector<exercise_result>& results);
 
 // run_checks, then run_timings if options.timings.
 exercise_result run_exercise(const course& c, const exercise& e, const run_options& options);

@@ -1,5 +1,7 @@
 #include "lesson.hpp"
 
+#include "demo_params.hpp"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -85,7 +87,7 @@ slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs
       std::string rest;
       std::getline(words, rest);
       try {
-        d.params = parse_params(rest);
+        d.params = parse_params_text(rest);
       } catch (const std::invalid_argument& error) {
         fail(file, number, error.what());
       }
@@ -114,19 +116,6 @@ slide make_slide(const std::vector<std::pair<int, std::string>>& lines, const fs
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>> parse_params(const std::string& words) {
-  std::vector<std::pair<std::string, std::string>> params;
-  std::istringstream in(words);
-  std::string word;
-  while (in >> word) {
-    const auto equals = word.find('=');
-    if (equals == std::string::npos || equals == 0)
-      throw std::invalid_argument(fmt::format("\"{}\" is not key=value", word));
-    params.emplace_back(word.substr(0, equals), word.substr(equals + 1));
-  }
-  return params;
-}
 
 lesson parse_lesson(const fs::path& file, const std::string& text) {
   static const std::regex file_name("[0-9][0-9]-([a-z0-9-]+)\\.md");

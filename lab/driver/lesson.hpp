@@ -74,7 +74,4 @@ struct lesson_set {
 // in `errors`, and the other lessons still load.
 lesson_set load_lessons(const std::filesystem::path& folder);
 
-// Splits "key=value" words; a word without '=' is an error naming it.
-std::vector<std::pair<std::string, std::string>> parse_params(const std::string& words);
-
 }  // namespace lab

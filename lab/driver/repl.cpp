@@ -111,10 +111,8 @@ int run_slide_demo(repl_state& r, const std::vector<std::string>& words) {
                                    s.demo->name);
     return exit_code::ok;
   }
-  std::string joined;
-  for (const auto& w : words) joined += w + " ";
   try {
-    return run_demo(*r.context, s.demo->name, s.demo->params, parse_params(joined));
+    return show_demo(*r.context, s.demo->name, s.demo->params, parse_params(words));
   } catch (const std::invalid_argument& error) {
     *r.context->err << fmt::format("run: {}; parameters are key=value, e.g. workers=1,2\n",
                                    error.what());
@@ -277,6 +275,12 @@ int run_repl(app_context& context) {
   r.context = &context;
   r.interactive = isatty(STDIN_FILENO) != 0;
   const auto history = progress_file_for(context.the_course().root).parent_path() / "history";
+  // The REPL keeps the student's progress and history: a folder it cannot
+  // write is said now, in one line (run_guarded), not after the first slide.
+  std::filesystem::create_directories(history.parent_path());
+  if (access(history.parent_path().c_str(), W_OK) != 0)
+    throw std::filesystem::filesystem_error("not writable", history.parent_path(),
+                                            std::error_code(errno, std::generic_category()));
   if (r.interactive) {
     completing_for = &r;
     rl_attempted_completion_function = complete;
@@ -299,7 +303,6 @@ int run_repl(app_context& context) {
   while (!r.quit && read_line(r, line)) {
     if (r.interactive && line.find_first_not_of(" \t") != std::string::npos) {
       add_history(line.c_str());
-      std::filesystem::create_directories(history.parent_path());
       write_history(history.c_str());
     }
     run_line(r, line);

@@ -63,6 +63,7 @@ void print_verdict(std::ostream& out, const exercise& e, const exercise_result& 
     print_build_failure(out, r, s);
     return;
   }
+  for (const auto& note : r.notes) out << s.note("  (note: " + note + ")") << "\n";
   for (const auto& stage : r.stages) print_stage(out, stage, s);
   if (!r.passed())
     out << s.note(fmt::format("\n  Inputs come from seed {}; --seed S replays another.", r.seed))
@@ -119,17 +120,6 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   out << "\n";
 }
 
-void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r,
-                    const style& s) {
-  print_verdict(out, e, r, s);
-  if (!r.timings.empty()) {
-    print_timing_header(out, e, r, s);
-    print_timing_rows(out, r.timings);
-    print_timing_footer(out, r, s);
-  }
-  print_next_step(out, e, r, s);
-}
-
 json exercise_json(const exercise_result& r) {
   json checks = json::array(), stages = json::array(), timings = json::array();
   for (const auto& stage : r.stages) {
@@ -165,6 +155,7 @@ json exercise_json(const exercise_result& r) {
             {"rebuilt", r.build.rebuilt},
             {"seconds", r.build.seconds},
             {"summary", r.build.summary},
+            {"course_bug", r.build.course_bug},
             {"diagnostics", r.build.diagnostics}}},
           {"checks", checks},
           {"stages", stages},

@@ -26,9 +26,6 @@ void print_timing_footer(std::ostream& out, const exercise_result& r, const styl
 void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r,
                      const style& s);
 
-// All three parts at once, for a result that already has its timings.
-void print_exercise(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);
-
 // One JSON document: exercise, passed, checks (name, passed, message, stage),
 // stages, timings (stage, workers, median_s, speedup, ...), build.
 nlohmann::json exercise_json(const exercise_result& r);

@@ -12,22 +12,29 @@
 //      set (watch);
 //   4. end_box kills and reaps whatever is left of the run.
 //
-// Assumption: lab runs one box at a time and starts no other child while a
-// box runs. After a run, every child of lab that was not there before the run
-// is taken to be an orphan of the box that came back to lab (the subreaper),
-// and is killed.
+// Several boxes may run at once, from several threads of one lab (a server
+// demo in one box, a load generator in another). Each box knows its own
+// processes: its process group, its pids cgroup, and their descendants. The
+// program itself is made a child subreaper, so orphans of the box are
+// adopted inside the box while its program lives; only after it ended do
+// they come back to lab (a subreaper too), and then they are leftovers of a
+// box that is ending. Lab's children that belong to another running box
+// (active_boxes) or were there before the run are never touched.
 //
 // For tests, the environment variable LAB_SANDBOX_CONTAINMENT forces a path:
 // "nobody" skips the cgroup, "rlimit" uses RLIMIT_NPROC alone (which caps
 // nothing for root), "none" caps nothing. Unset (or "cgroup"): automatic.
 #include "sandbox.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <poll.h>
+#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -43,11 +50,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
 #include <thread>
+
+#include "lab/protocol.hpp"
+#include "lab/unique_fd.hpp"
 
 extern char** environ;
 
@@ -65,15 +76,6 @@ enum class containment { cgroup, as_nobody, rlimit, none };
 
 // --- small helpers -------------------------------------------------------------
 
-void make_pipe(int ends[2]) {
-  if (pipe2(ends, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-}
-
-void close_fd(int& fd) {
-  if (fd >= 0) close(fd);
-  fd = -1;
-}
-
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -83,11 +85,8 @@ std::string read_text(const fs::path& path) {
 
 // Writes `text` to an existing file (cgroup files must not be created).
 bool write_existing(const fs::path& path, const std::string& text) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  return written;
+  const unique_fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  return fd && write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
 bool has_word(const std::string& text, const std::string& word) {
@@ -101,14 +100,13 @@ bool has_word(const std::string& text, const std::string& word) {
 // Calls f(pid) for every process in /proc.
 template <typename F>
 void for_each_process(F f) {
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return;
-  while (dirent* entry = readdir(proc)) {
+  const unique_dir proc = open_dir("/proc");
+  if (!proc) return;
+  while (dirent* entry = readdir(proc.get())) {
     char* end = nullptr;
     const long pid = std::strtol(entry->d_name, &end, 10);
     if (end != entry->d_name && *end == '\0') f(static_cast<pid_t>(pid));
   }
-  closedir(proc);
 }
 
 // One line of /proc/<pid>/stat, the fields the clean-up needs.
@@ -162,7 +160,9 @@ std::set<pid_t> children_of(pid_t parent) {
 // process group with setsid) become lab's children instead of init's, so the
 // clean-up finds them. Idempotent and cheap, so done on every run: that also
 // covers a lab process that was forked (fork does not inherit the flag).
-void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+void become_subreaper() {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
 
 // --- the pids cgroup (as root) -------------------------------------------------
 
@@ -250,6 +250,34 @@ class pids_cgroup {
   std::string procs_;
 };
 
+// The boxes running now in this process. A box's clean-up must never take
+// the processes of another box for its own leftovers; it asks here which
+// processes are claimed. Guarded by boxes_mu, which is also held across a
+// box's fork and registration, so that a clean-up never sees a new box's
+// program before it is registered.
+struct active_box {
+  pid_t pid;                 // the program, and its process group
+  const pids_cgroup* group;  // its cgroup (made() is false without one)
+};
+std::mutex boxes_mu;
+std::vector<active_box> active_boxes;  // guarded by boxes_mu
+
+// Whether one try at a network namespace works here (root, or a kernel and
+// container that allow it). Asked once, in a throwaway child, under
+// boxes_mu: the child must not be taken for another box's leftover.
+bool network_namespaces_work() {
+  static const bool works = [] {
+    const pid_t probe = fork();
+    if (probe == 0) _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+    if (probe < 0) return false;
+    int status = 0;
+    while (waitpid(probe, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }();
+  return works;
+}
+
 // As root: a pids cgroup if one can be made, else the user nobody if nobody
 // can reach the program, else nothing caps the tasks (they are still killed
 // after the run). Not root: RLIMIT_NPROC, which binds ordinary users.
@@ -265,10 +293,14 @@ containment choose_containment(const sandbox_request& request, pids_cgroup& grou
 
 const char* name_of(containment how) {
   switch (how) {
-    case containment::cgroup: return "cgroup";
-    case containment::as_nobody: return "nobody";
-    case containment::rlimit: return "rlimit";
-    case containment::none: return "none";
+    case containment::cgroup:
+      return "cgroup";
+    case containment::as_nobody:
+      return "nobody";
+    case containment::rlimit:
+      return "rlimit";
+    case containment::none:
+      return "none";
   }
   return "none";
 }
@@ -276,7 +308,21 @@ const char* name_of(containment how) {
 // --- the child, between fork and exec: async-signal-safe calls only -------------
 
 // The set-up step that failed in the child, sent to the parent with errno.
-enum class child_step : int { join_cgroup, lay_out_fds, enter_folder, drop_privileges, exec };
+enum class child_step : int {
+  join_cgroup,
+  lay_out_fds,
+  isolate_network,
+  enter_folder,
+  drop_privileges,
+  exec
+};
+
+// Where the child reports a failed step: the error pipe's write end where
+// it was created until lay_out_fds moves it to exec_error_fd. (A step that
+// failed before the move once wrote to fd 4 while that was still another
+// pipe, and the run showed as "exit code 127" with the cause lost.) The
+// child is single-threaded between fork and exec, so a plain variable does.
+int child_error_fd = -1;
 
 struct child_failure {
   child_step step;
@@ -285,7 +331,7 @@ struct child_failure {
 
 [[noreturn]] void child_failed(child_step step, int error) {
   const child_failure failure{step, error};
-  [[maybe_unused]] auto written = write(exec_error_fd, &failure, sizeof failure);
+  [[maybe_unused]] auto written = write(child_error_fd, &failure, sizeof failure);
   _exit(127);
 }
 
@@ -327,13 +373,21 @@ struct child_plan {
   containment how = containment::rlimit;
   rlim_t task_limit = 0;  // RLIMIT_NPROC, for as_nobody and rlimit
   int stdout_fd = -1, stderr_fd = -1, channel_write = -1, error_write = -1;
-  int max_fd = 1024;  // for closing fds by hand if close_range is missing
+  int max_fd = 1024;             // for closing fds by hand if close_range is missing
+  bool isolate_network = false;  // a network namespace with only a loopback
+  sandbox_fault fault = sandbox_fault::none;
   sandbox_limits limits;
 };
+
+// For tests: fails `step` if the request asked for a fault there.
+void inject(const child_plan& plan, sandbox_fault at, child_step step) {
+  if (plan.fault == at) child_failed(step, EPERM);
+}
 
 // Joins the run's cgroup first, before anything can fork: from then on every
 // task of the box counts against pids.max.
 void join_cgroup(const child_plan& plan) {
+  inject(plan, sandbox_fault::join_cgroup, child_step::join_cgroup);
   if (plan.cgroup_procs == nullptr) return;
   const int procs = open(plan.cgroup_procs, O_WRONLY | O_CLOEXEC);
   if (procs < 0 || !write_number(procs, getpid())) child_failed(child_step::join_cgroup, errno);
@@ -349,7 +403,10 @@ void lay_out_fds(const child_plan& plan) {
   const auto lift = [](int fd) { return fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 10); };
   const int out = lift(plan.stdout_fd), err = lift(plan.stderr_fd);
   const int channel = lift(plan.channel_write), error = lift(plan.error_write);
-  if (error < 0 || dup3(error, exec_error_fd, O_CLOEXEC) < 0) _exit(127);  // cannot even report
+  if (error < 0 || dup3(error, exec_error_fd, O_CLOEXEC) < 0)
+    child_failed(child_step::lay_out_fds, errno);
+  child_error_fd = exec_error_fd;
+  inject(plan, sandbox_fault::lay_out_fds, child_step::lay_out_fds);
   if (channel < 0 || (plan.stdout_fd >= 0 && (out < 0 || err < 0)))
     child_failed(child_step::lay_out_fds, errno);
   const int null_fd = open("/dev/null", O_RDONLY);
@@ -386,10 +443,34 @@ void cap_tasks(const child_plan& plan) {
     set_limit(RLIMIT_NPROC, plan.task_limit, plan.task_limit);
 }
 
+// Moves the child into a network namespace of its own and brings its
+// loopback up: the program may serve and connect on 127.0.0.1, and nothing
+// else is reachable. Needs root (checked before the run).
+void isolate_network(const child_plan& plan) {
+  if (!plan.isolate_network) return;
+  inject(plan, sandbox_fault::isolate_network, child_step::isolate_network);
+  if (unshare(CLONE_NEWNET) != 0) child_failed(child_step::isolate_network, errno);
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) child_failed(child_step::isolate_network, errno);
+  ifreq request{};
+  std::memcpy(request.ifr_name, "lo", 3);
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) child_failed(child_step::isolate_network, errno);
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (ioctl(fd, SIOCSIFFLAGS, &request) != 0) child_failed(child_step::isolate_network, errno);
+  close(fd);
+}
+
 [[noreturn]] void run_child(const child_plan& plan) {
+  child_error_fd = plan.error_write;
   setpgid(0, 0);  // its own process group: the whole box can be killed at once
+  // Orphans of the box are adopted by the program, not by lab, while it
+  // lives: lab can tell this box's processes from another box's. The flag
+  // survives exec.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   join_cgroup(plan);
   lay_out_fds(plan);
+  isolate_network(plan);
+  inject(plan, sandbox_fault::enter_folder, child_step::enter_folder);
   if (!plan.working_dir.empty() && chdir(plan.working_dir.c_str()) != 0)
     child_failed(child_step::enter_folder, errno);
   set_limits(plan);
@@ -400,26 +481,85 @@ void cap_tasks(const child_plan& plan) {
 
 // --- preparing the run ------------------------------------------------------------
 
-// lab's environment plus the request's, and LAB_RESULT_FD.
-std::vector<std::string> environment_for(const sandbox_request& request) {
+// A folder of the run's own, for whatever the program writes (a student's
+// temporary files land here, not in the checkout). Removed with everything
+// in it when the run is over, whatever the program did to it.
+class scratch_folder {
+ public:
+  scratch_folder(const scratch_folder&) = delete;
+  scratch_folder& operator=(const scratch_folder&) = delete;
+
+  // Makes it, owned by the user the program runs as. Empty path if it cannot.
+  explicit scratch_folder(containment how) {
+    std::error_code ec;
+    std::string pattern = (fs::temp_directory_path(ec) / "lab-run-XXXXXX").string();
+    if (ec || mkdtemp(pattern.data()) == nullptr) return;
+    path_ = pattern;
+    if (how == containment::as_nobody && chown(pattern.c_str(), nobody, nobody) != 0) {
+      fs::remove(path_, ec);
+      path_.clear();
+    }
+  }
+
+  ~scratch_folder() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    if (fs::remove_all(path_, ec) != static_cast<std::uintmax_t>(-1) && !ec) return;
+    // The program may have taken away its own permissions on folders inside.
+    for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::end(it);
+         it.increment(ec))
+      if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, ec);
+    fs::remove_all(path_, ec);
+  }
+
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// lab's environment plus the request's, the scratch folder, and the
+// result channel's descriptor (lab's to say, whatever the request holds).
+std::vector<std::string> environment_for(const sandbox_request& request, const fs::path& scratch) {
+  std::vector<std::pair<std::string, std::string>> added = request.env;
+  if (!scratch.empty()) {
+    added.emplace_back(protocol::env::scratch_dir, scratch.string());
+    added.emplace_back(protocol::env::tmpdir, scratch.string());
+  }
+  added.emplace_back(protocol::env::result_fd, std::to_string(channel_fd));
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
     const std::string name = entry.substr(0, entry.find('='));
-    bool replaced = name == "LAB_RESULT_FD";
-    for (const auto& [key, value] : request.env) replaced |= key == name;
+    const bool replaced = std::any_of(added.begin(), added.end(),
+                                      [&](const auto& pair) { return pair.first == name; });
     if (!replaced) env.push_back(entry);
   }
-  for (const auto& [key, value] : request.env)
-    if (key != "LAB_RESULT_FD") env.push_back(key + "=" + value);  // the channel's fd is lab's to say
-  env.push_back(fmt::format("LAB_RESULT_FD={}", channel_fd));
+  for (const auto& [key, value] : added) {
+    if (key == protocol::env::result_fd && value != std::to_string(channel_fd)) continue;
+    env.push_back(key + "=" + value);
+  }
   return env;
 }
 
+// The open-files limit the box can have: as root any the course asks for
+// (within lab's ceiling); as an ordinary user at most lab's own hard limit.
+std::uint64_t open_files_for(const sandbox_request& request, std::vector<std::string>& notes) {
+  const std::uint64_t wanted = request.limits.open_files;
+  rlimit now{};
+  if (geteuid() == 0 || getrlimit(RLIMIT_NOFILE, &now) != 0 || now.rlim_max == RLIM_INFINITY ||
+      wanted <= now.rlim_max)
+    return wanted;
+  notes.push_back(
+      fmt::format("the run asked for {} open files, but this user may have at most {} (ulimit -Hn)",
+                  wanted, now.rlim_max));
+  return now.rlim_max;
+}
+
 void fill_plan(child_plan& plan, const sandbox_request& request, containment how,
-               const pids_cgroup& group) {
+               const pids_cgroup& group, const fs::path& scratch, std::vector<std::string>& notes) {
   plan.arg_text = request.argv;
-  plan.env_text = environment_for(request);
+  plan.env_text = environment_for(request, scratch);
   for (auto& arg : plan.arg_text) plan.argv.push_back(arg.data());
   plan.argv.push_back(nullptr);
   for (auto& entry : plan.env_text) plan.envp.push_back(entry.data());
@@ -428,12 +568,21 @@ void fill_plan(child_plan& plan, const sandbox_request& request, containment how
   plan.cgroup_procs = how == containment::cgroup ? group.procs_file() : nullptr;
   plan.how = how;
   if (how == containment::as_nobody || how == containment::rlimit)
-    plan.task_limit = static_cast<rlim_t>(
-        tasks_of_user(how == containment::as_nobody ? nobody : getuid()) +
-        request.limits.max_tasks);
+    plan.task_limit =
+        static_cast<rlim_t>(tasks_of_user(how == containment::as_nobody ? nobody : getuid()) +
+                            request.limits.max_tasks);
   const long open_max = sysconf(_SC_OPEN_MAX);
   plan.max_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
   plan.limits = request.limits;
+  plan.limits.open_files = open_files_for(request, notes);
+  plan.fault = request.fault;
+  if (request.limits.network == network_access::isolated) {
+    plan.isolate_network = network_namespaces_work();
+    if (!plan.isolate_network)
+      notes.push_back(
+          "this machine gives lab no network namespace (it needs root), so the program could "
+          "reach the network, not only its own loopback");
+  }
 }
 
 // Reads the child's set-up report: nothing if exec worked (exec closed the
@@ -452,12 +601,18 @@ std::string describe_failure(const child_failure& failure, const sandbox_request
                              containment how) {
   const char* why = std::strerror(failure.error);
   switch (failure.step) {
-    case child_step::join_cgroup: return fmt::format("cannot join the run's pids cgroup: {}", why);
-    case child_step::lay_out_fds: return fmt::format("cannot set up the program's files: {}", why);
+    case child_step::join_cgroup:
+      return fmt::format("cannot join the run's pids cgroup: {}", why);
+    case child_step::lay_out_fds:
+      return fmt::format("cannot set up the program's files: {}", why);
+    case child_step::isolate_network:
+      return fmt::format("cannot give the program a network of its own: {}", why);
     case child_step::enter_folder:
       return fmt::format("cannot enter {}: {}", request.working_dir.string(), why);
-    case child_step::drop_privileges: return fmt::format("cannot become the user nobody: {}", why);
-    case child_step::exec: break;
+    case child_step::drop_privileges:
+      return fmt::format("cannot become the user nobody: {}", why);
+    case child_step::exec:
+      break;
   }
   std::string text = fmt::format("cannot run {}: {}", request.argv[0], why);
   if (how == containment::as_nobody && failure.error == EACCES)
@@ -471,7 +626,7 @@ std::string describe_failure(const child_failure& failure, const sandbox_request
 
 // Keeps the first `cap` bytes of a stream and counts them all.
 struct capture {
-  int fd = -1;
+  unique_fd fd;
   std::string* kept = nullptr;
   std::uint64_t* total = nullptr;
   std::size_t cap = 0;
@@ -479,7 +634,7 @@ struct capture {
   // Reads what is available; false at end of stream.
   bool drain() {
     char buffer[65536];
-    const ssize_t got = read(fd, buffer, sizeof buffer);
+    const ssize_t got = read(fd.get(), buffer, sizeof buffer);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     if (got <= 0) return false;
     if (total != nullptr) *total += static_cast<std::uint64_t>(got);
@@ -493,7 +648,7 @@ struct capture {
 void poll_streams(std::vector<capture>& streams) {
   std::vector<pollfd> polled;
   for (const auto& c : streams)
-    if (c.fd >= 0) polled.push_back({c.fd, POLLIN, 0});
+    if (c.fd) polled.push_back({c.fd.get(), POLLIN, 0});
   if (polled.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return;
@@ -501,8 +656,8 @@ void poll_streams(std::vector<capture>& streams) {
   if (poll(polled.data(), polled.size(), 50) <= 0) return;
   for (auto& c : streams) {
     const auto found = std::find_if(polled.begin(), polled.end(),
-                                    [&](const pollfd& p) { return p.fd == c.fd && c.fd >= 0; });
-    if (found != polled.end() && found->revents != 0 && !c.drain()) close_fd(c.fd);
+                                    [&](const pollfd& p) { return c.fd && p.fd == c.fd.get(); });
+    if (found != polled.end() && found->revents != 0 && !c.drain()) c.fd.reset();
   }
 }
 
@@ -537,7 +692,7 @@ std::optional<int> watch(box& b, std::vector<capture>& streams, const sandbox_re
       if (waited == b.pid) status = raw;
     }
     const bool open_streams =
-        std::any_of(streams.begin(), streams.end(), [](const capture& c) { return c.fd >= 0; });
+        std::any_of(streams.begin(), streams.end(), [](const capture& c) { return bool(c.fd); });
     const auto now = steady_clock::now();
     if (ended && (!open_streams || now - ended_at > std::chrono::milliseconds(200))) break;
     if (!ended && !b.killed) {
@@ -556,21 +711,44 @@ std::optional<int> watch(box& b, std::vector<capture>& streams, const sandbox_re
 
 // --- the clean-up -------------------------------------------------------------------
 
+// The processes that belong to the other boxes running now, among `all`:
+// their programs, process groups, cgroups, and descendants.
+// Caller must hold boxes_mu.
+std::set<pid_t> claimed_by_others(const box& b, const std::vector<process_info>& all) {
+  std::set<pid_t> claimed;
+  for (const auto& other : active_boxes) {
+    if (other.pid == b.pid) continue;
+    const std::set<pid_t> in_cgroup = other.group->members();
+    for (const auto& p : all)
+      if (p.pid == other.pid || p.pgid == other.pid || in_cgroup.count(p.pid) > 0)
+        claimed.insert(p.pid);
+  }
+  for (bool grew = true; grew;) {  // add descendants until none is new
+    grew = false;
+    for (const auto& p : all)
+      if (claimed.count(p.ppid) > 0 && claimed.insert(p.pid).second) grew = true;
+  }
+  return claimed;
+}
+
 // The processes of the run among `all`: the box's process group, its cgroup,
-// lab's children that were not there before the run (orphans that came back
-// to lab), and all their descendants.
+// lab's children that were not there before the run and belong to no other
+// box (orphans of this box that came back to lab), and all their
+// descendants. Caller must hold boxes_mu.
 std::vector<process_info> members_of(const box& b, const std::vector<process_info>& all,
                                      const std::set<pid_t>& in_cgroup) {
   const pid_t lab = getpid();
+  const std::set<pid_t> others = claimed_by_others(b, all);
   std::set<pid_t> ours;
   for (const auto& p : all)
     if (p.pgid == b.pid || in_cgroup.count(p.pid) > 0 ||
-        (p.ppid == lab && b.lab_children_before.count(p.pid) == 0))
+        (p.ppid == lab && b.lab_children_before.count(p.pid) == 0 && others.count(p.pid) == 0))
       ours.insert(p.pid);
   for (bool grew = true; grew;) {  // add descendants until none is new
     grew = false;
     for (const auto& p : all)
-      if (ours.count(p.ppid) > 0 && ours.insert(p.pid).second) grew = true;
+      if (ours.count(p.ppid) > 0 && others.count(p.pid) == 0 && ours.insert(p.pid).second)
+        grew = true;
   }
   ours.erase(lab);
   std::vector<process_info> members;
@@ -587,26 +765,49 @@ int end_box(const box& b) {
   const pid_t lab = getpid();
   std::set<pid_t> counted;
   for (int round = 0; round < 400; ++round) {
-    if (round == 0) kill(-b.pid, SIGKILL);  // stops forks in the group at once
+    std::unique_lock lock(boxes_mu);  // no box starts or claims while we look
     const std::set<pid_t> in_cgroup = b.group->members();
     const std::vector<process_info> all = list_processes();
     const std::vector<process_info> members = members_of(b, all, in_cgroup);
+    // Stops forks in the group at once; after the listing, so that what was
+    // alive in the group is still counted below.
+    if (round == 0) kill(-b.pid, SIGKILL);
     std::set<pid_t> member_pids;
     for (const auto& p : members) member_pids.insert(p.pid);
     bool unfinished = false;
     for (const auto& p : members) {
       const bool alive = p.state != 'Z' && p.state != 'X';
       const bool killed_with_box = b.killed && (p.pgid == b.pid || in_cgroup.count(p.pid) > 0);
-      if (alive && kill(p.pid, SIGKILL) == 0 && !killed_with_box) counted.insert(p.pid);
+      if (alive && !killed_with_box) counted.insert(p.pid);
+      if (alive) kill(p.pid, SIGKILL);
       if (p.ppid == lab) waitpid(p.pid, nullptr, WNOHANG);
       // Done with it once it is dead and will never be lab's to reap.
       if (alive || p.ppid == lab || member_pids.count(p.ppid) > 0) unfinished = true;
     }
     if (!unfinished) break;
+    lock.unlock();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return static_cast<int>(counted.size());
 }
+
+// Registers a box for as long as it runs (see active_boxes).
+class box_registration {
+ public:
+  box_registration(const box_registration&) = delete;
+  box_registration& operator=(const box_registration&) = delete;
+  // Caller holds boxes_mu.
+  box_registration(pid_t pid, const pids_cgroup* group) : pid_(pid) {
+    active_boxes.push_back({pid, group});
+  }
+  ~box_registration() {
+    const std::scoped_lock lock(boxes_mu);
+    std::erase_if(active_boxes, [&](const active_box& b) { return b.pid == pid_; });
+  }
+
+ private:
+  pid_t pid_;
+};
 
 void set_outcome(sandbox_result& result, std::optional<int> status) {
   if (result.outcome == sandbox_outcome::timed_out ||
@@ -659,39 +860,49 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   pids_cgroup group;
   const containment how = choose_containment(request, group);
   result.containment = name_of(how);
+  const scratch_folder scratch(how);
+  if (scratch.path().empty()) result.notes.push_back("could not make a scratch folder for the run");
 
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, channel_pipe[2], error_pipe[2];
+  pipe_ends out, err;
   if (!request.pass_output) {
-    make_pipe(out_pipe);
-    make_pipe(err_pipe);
+    out = make_pipe();
+    err = make_pipe();
   }
-  make_pipe(channel_pipe);
-  make_pipe(error_pipe);
+  pipe_ends channel = make_pipe(), error = make_pipe();
   child_plan plan;
-  fill_plan(plan, request, how, group);
-  plan.stdout_fd = out_pipe[1];
-  plan.stderr_fd = err_pipe[1];
-  plan.channel_write = channel_pipe[1];
-  plan.error_write = error_pipe[1];
+  {
+    const std::scoped_lock lock(boxes_mu);  // the probe forks: see network_namespaces_work
+    fill_plan(plan, request, how, group, scratch.path(), result.notes);
+  }
+  plan.stdout_fd = out.write.get();
+  plan.stderr_fd = err.write.get();
+  plan.channel_write = channel.write.get();
+  plan.error_write = error.write.get();
 
   box b;
   b.group = &group;
-  b.lab_children_before = children_of(getpid());
-  b.pid = fork();
-  if (b.pid == 0) run_child(plan);
-  for (int* fd : {&out_pipe[1], &err_pipe[1], &channel_pipe[1], &error_pipe[1]}) close_fd(*fd);
+  std::optional<box_registration> registered;
+  {
+    // Forked and registered under the lock: a clean-up running in another
+    // thread sees this box's program either not yet born or registered.
+    const std::scoped_lock lock(boxes_mu);
+    b.lab_children_before = children_of(getpid());
+    b.pid = fork();
+    if (b.pid == 0) run_child(plan);
+    if (b.pid > 0) registered.emplace(b.pid, &group);
+  }
+  for (unique_fd* end : {&out.write, &err.write, &channel.write, &error.write}) end->reset();
   if (b.pid < 0) {
     result.error = fmt::format("fork failed: {}", std::strerror(errno));
-    for (int* fd : {&out_pipe[0], &err_pipe[0], &channel_pipe[0], &error_pipe[0]}) close_fd(*fd);
     return result;
   }
   setpgid(b.pid, b.pid);  // also here, so that the group exists before any kill(-pid)
 
-  const auto failure = read_child_failure(error_pipe[0]);
-  close_fd(error_pipe[0]);
+  const auto failure = read_child_failure(error.read.get());
+  error.read.reset();
   if (failure) {
-    waitpid(b.pid, nullptr, 0);
-    for (int* fd : {&out_pipe[0], &err_pipe[0], &channel_pipe[0]}) close_fd(*fd);
+    while (waitpid(b.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
     result.error = describe_failure(*failure, request, how);
     result.elapsed = steady_clock::now() - started;
     return result;
@@ -700,13 +911,14 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   std::vector<capture> streams;
   if (!request.pass_output) {
     streams.push_back(
-        {out_pipe[0], &result.out, &result.out_bytes, request.limits.output_cap_bytes});
+        {std::move(out.read), &result.out, &result.out_bytes, request.limits.output_cap_bytes});
     streams.push_back(
-        {err_pipe[0], &result.err, &result.err_bytes, request.limits.output_cap_bytes});
+        {std::move(err.read), &result.err, &result.err_bytes, request.limits.output_cap_bytes});
   }
-  streams.push_back({channel_pipe[0], &result.channel, nullptr, request.limits.channel_cap_bytes});
+  streams.push_back(
+      {std::move(channel.read), &result.channel, nullptr, request.limits.channel_cap_bytes});
   const auto status = watch(b, streams, request, started + request.limits.timeout, result);
-  for (auto& c : streams) close_fd(c.fd);
+  streams.clear();  // closes what is still open
 
   // Nothing of the run may outlive it: not its group, not its cgroup, not the
   // orphans that left the group (setsid) and came back to lab.

@@ -7,6 +7,10 @@
 //     killed afterwards; lab is a child subreaper, so that orphans that
 //     escape the group come back to it;
 //   * a wall-clock timeout, after which the whole box is killed;
+//   * its own network namespace with only a loopback, where the profile asks
+//     for it and the machine allows it (else a note says so);
+//   * a scratch folder of its own (LAB_SCRATCH_DIR, also TMPDIR), removed
+//     after the run;
 //   * resource limits: CPU time, address space, open files, file size, and
 //     a cap on processes + threads. As root RLIMIT_NPROC is not enforced,
 //     so there the cap comes from a pids cgroup or, failing that, from
@@ -14,10 +18,14 @@
 //   * standard output and error captured up to a cap (the rest is counted
 //     and dropped, never stored);
 //   * a result channel: a pipe whose write end the program finds on the file
-//     descriptor named by the environment variable LAB_RESULT_FD. The check
+//     descriptor named by the environment variable protocol::env::result_fd. The check
 //     harness writes its JSON lines there, so verdicts never come from
 //     scraping what the student's code prints.
-// After run_sandboxed returns, no process of the run is left.
+// After run_sandboxed returns, no process of the run is left. Several boxes
+// may run at once (from several threads): each one cleans up only its own
+// processes.
+//
+// The driver calls this through the run layer (run.hpp), never directly.
 #pragma once
 
 #include <atomic>
@@ -28,18 +36,16 @@
 #include <utility>
 #include <vector>
 
+#include "run_profile.hpp"
+
 namespace lab {
 
-struct sandbox_limits {
-  std::chrono::milliseconds timeout{10'000};       // wall clock, then SIGKILL
-  std::uint64_t cpu_seconds = 60;                  // RLIMIT_CPU; 0 = no limit
-  std::uint64_t address_space_bytes = 4ull << 30;  // RLIMIT_AS; 0 = no limit
-  int max_tasks = 256;                             // processes + threads in the box
-  std::uint64_t open_files = 256;                  // RLIMIT_NOFILE
-  std::uint64_t file_size_bytes = 64ull << 20;     // RLIMIT_FSIZE
-  std::size_t output_cap_bytes = 64 << 10;         // kept per stream (stdout, stderr)
-  std::size_t channel_cap_bytes = 4 << 20;         // kept from the result channel
-};
+// The box's limits are a run profile (run_profile.hpp).
+using sandbox_limits = run_profile;
+
+// Test only: makes the child's set-up fail at one step, as if the kernel had
+// refused it, to show that every failure is reported as what it is.
+enum class sandbox_fault { none, join_cgroup, lay_out_fds, isolate_network, enter_folder };
 
 struct sandbox_request {
   std::vector<std::string> argv;                         // argv[0] is the program's path
@@ -52,6 +58,7 @@ struct sandbox_request {
   // Set from another thread or a signal handler (e.g. Ctrl-C in the REPL) to
   // stop the run early; the result's outcome is then `interrupted`.
   const std::atomic<bool>* cancel = nullptr;
+  sandbox_fault fault = sandbox_fault::none;
 };
 
 enum class sandbox_outcome {
@@ -70,11 +77,12 @@ struct sandbox_result {
   std::string err;              // first limits.output_cap_bytes of stderr
   std::uint64_t out_bytes = 0;  // everything the program wrote to stdout
   std::uint64_t err_bytes = 0;
-  std::string channel;          // what the program wrote to the result channel
-  bool task_limit_hit = false;  // a fork or thread creation hit max_tasks
-  std::string containment;      // how tasks were capped: "cgroup", "nobody", "rlimit", or
-                                // "none" (root, no cgroup, and nobody cannot reach the program)
-  int leftovers_killed = 0;     // processes still alive after the run, killed by lab
+  std::string channel;             // what the program wrote to the result channel
+  bool task_limit_hit = false;     // a fork or thread creation hit max_tasks
+  std::string containment;         // how tasks were capped: "cgroup", "nobody", "rlimit", or
+                                   // "none" (root, no cgroup, and nobody cannot reach the program)
+  int leftovers_killed = 0;        // processes still alive after the run, killed by lab
+  std::vector<std::string> notes;  // what the box could not do on this machine, in words
   std::chrono::duration<double> elapsed{};
   std::string error;  // for failed_to_start
 };

@@ -2,33 +2,30 @@
 
 #include <fmt/core.h>
 
-#include <charconv>
+#include "lab/protocol.hpp"
 
 namespace lab {
 namespace {
 
-// The whole text as a number of type T, or nothing.
-template <typename T>
-std::optional<T> parse(const std::string& text) {
-  T value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
+namespace ps = protocol::settings;
 
 }  // namespace
 
 const std::vector<setting_info>& known_settings() {
-  // The ranges match apply_settings_from_environment() in the runtime.
+  // Names, defaults and ranges come from the protocol, which the runtime
+  // reads too: the two sides cannot drift apart.
   static const std::vector<setting_info> settings = {
-      {"interval_ms", "LAB_GIL_INTERVAL_MS", "5",
-       "switch interval: how long a waiting thread waits before it asks for the GIL (0.001 to "
-       "10000)"},
-      {"forced", "LAB_GIL_FORCED", "on",
+      {"interval_ms", protocol::env::gil_interval_ms, fmt::format("{:g}", ps::interval_ms_default),
+       fmt::format("switch interval: how long a waiting thread waits before it asks for the GIL "
+                   "({:g} to {:g})",
+                   ps::interval_ms_min, ps::interval_ms_max)},
+      {"forced", protocol::env::gil_forced, ps::forced_default ? "on" : "off",
        "forced switching: after a requested drop the holder waits until another thread took the "
        "GIL (on or off)"},
-      {"spacing", "LAB_SAFEPOINT_SPACING", "64",
-       "safepoint spacing: loop steps of interpreted work between two safepoints (1 to 1000000)"},
+      {"spacing", protocol::env::safepoint_spacing, std::to_string(ps::spacing_default),
+       fmt::format("safepoint spacing: loop steps of interpreted work between two safepoints "
+                   "({} to {})",
+                   ps::spacing_min, ps::spacing_max)},
   };
   return settings;
 }
@@ -42,20 +39,17 @@ const setting_info* find_setting(const std::string& key) {
 std::pair<std::string, std::string> normalize_setting(const setting_info& s,
                                                       const std::string& value) {
   if (s.key == "interval_ms") {
-    const auto ms = parse<double>(value);
-    if (ms && *ms >= 0.001 && *ms <= 10'000) return {fmt::format("{}", *ms), ""};
-    return {"", fmt::format("interval_ms={} is not a number of milliseconds from 0.001 to 10000",
-                            value)};
+    if (const auto ms = ps::parse_interval_ms(value)) return {fmt::format("{}", *ms), ""};
+    return {"", fmt::format("interval_ms={} is not a number of milliseconds from {:g} to {:g}",
+                            value, ps::interval_ms_min, ps::interval_ms_max)};
   }
   if (s.key == "forced") {
-    if (value == "on" || value == "1" || value == "yes") return {"on", ""};
-    if (value == "off" || value == "0" || value == "no") return {"off", ""};
+    if (const auto forced = ps::parse_forced(value)) return {*forced ? "on" : "off", ""};
     return {"", fmt::format("forced={} should be on or off", value)};
   }
-  const auto divisions = parse<long>(value);
-  if (divisions && *divisions >= 1 && *divisions <= 1'000'000)
-    return {std::to_string(*divisions), ""};
-  return {"", fmt::format("{}={} is not a whole number from 1 to 1000000", s.key, value)};
+  if (const auto divisions = ps::parse_spacing(value)) return {std::to_string(*divisions), ""};
+  return {"", fmt::format("{}={} is not a whole number from {} to {}", s.key, value,
+                          ps::spacing_min, ps::spacing_max)};
 }
 
 std::vector<std::pair<std::string, std::string>> settings_environment(

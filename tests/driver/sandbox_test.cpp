@@ -90,7 +90,8 @@ int processes_running(const std::string& path) {
     char target[4096];
     const ssize_t length =
         readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), target, sizeof target - 1);
-    const bool runs_it = length > 0 && std::string(target, static_cast<std::size_t>(length)) == path;
+    const bool runs_it =
+        length > 0 && std::string(target, static_cast<std::size_t>(length)) == path;
     if (runs_it || (e.state == 'Z' && e.command == command)) ++count;
   }
   return count;
@@ -156,7 +157,8 @@ TEST_CASE("the result channel is separate from standard output") {
   CHECK(result.out.find("event") == std::string::npos);
 }
 
-TEST_CASE("the program sees only empty stdin and its output and the channel and its folder and its env") {
+TEST_CASE(
+    "the program sees only empty stdin and its output and the channel and its folder and its env") {
   const int stray = open("/dev/null", O_RDONLY);  // a file of lab's, not close-on-exec
   REQUIRE(stray >= 0);
   auto request = request_for("channel_writer", {"0", "describe"});
@@ -244,9 +246,9 @@ TEST_CASE("as an ordinary user a fork bomb is capped by RLIMIT_NPROC") {
     close(report[0]);
     if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
     const auto result = lab::run_sandboxed(fork_bomb_request());
-    const std::string text =
-        result.containment + " " + std::to_string(static_cast<int>(result.outcome)) + " " +
-        std::to_string(forks_reported(result.channel));
+    const std::string text = result.containment + " " +
+                             std::to_string(static_cast<int>(result.outcome)) + " " +
+                             std::to_string(forks_reported(result.channel));
     _exit(write(report[1], text.data(), text.size()) < 0 ? 3 : 0);
   }
   close(report[1]);
@@ -368,4 +370,44 @@ TEST_CASE("as root the default containment is a pids cgroup or the user nobody")
     CHECK(result.containment == "rlimit");
   }
   MESSAGE("containment here: ", result.containment);
+}
+
+TEST_CASE("a set-up step that fails in the child is reported as that step with its cause") {
+  // Before the fix, a failure to join the cgroup was written to a descriptor
+  // that was not yet the error pipe: the cause was lost and the run showed
+  // as "exit code 127".
+  const std::vector<std::pair<lab::sandbox_fault, std::string>> steps = {
+      {lab::sandbox_fault::join_cgroup,
+       "cannot join the run's pids cgroup: Operation not permitted"},
+      {lab::sandbox_fault::lay_out_fds,
+       "cannot set up the program's files: Operation not permitted"},
+      {lab::sandbox_fault::enter_folder, "cannot enter /tmp: Operation not permitted"}};
+  for (const auto& [fault, message] : steps) {
+    auto request = request_for("channel_writer");
+    request.working_dir = "/tmp";
+    request.fault = fault;
+    const auto result = lab::run_sandboxed(request);
+    CHECK(result.outcome == lab::sandbox_outcome::failed_to_start);
+    CHECK(result.error == message);
+  }
+  if (geteuid() == 0) {  // only root gets a network namespace to fail at
+    auto request = request_for("channel_writer");
+    request.limits.network = lab::network_access::isolated;
+    request.fault = lab::sandbox_fault::isolate_network;
+    const auto result = lab::run_sandboxed(request);
+    CHECK(result.outcome == lab::sandbox_outcome::failed_to_start);
+    CHECK(result.error == "cannot give the program a network of its own: Operation not permitted");
+  }
+}
+
+TEST_CASE("a run's scratch folder is removed even when the program locked itself out of it") {
+  // The program makes a folder in its scratch space and takes away every
+  // permission on it: the clean-up must still remove it all (root could
+  // anyway; an ordinary user has to give the permissions back first).
+  auto request = request_for("channel_writer", {"0", "lock_scratch"});
+  const auto result = lab::run_sandboxed(request);
+  CHECK(result.exit_code == 0);
+  const std::string folder = result.channel.substr(0, result.channel.find('\n'));
+  REQUIRE(folder.find("lab-run-") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(folder));
 }

@@ -3,6 +3,9 @@
 // own clear verdict, in bounded time, with nothing left running.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +30,13 @@ bool some_check_says(const nlohmann::json& report, const std::string& text) {
         check["message"].get<std::string>().find(text) != std::string::npos)
       return true;
   return false;
+}
+
+// A file holding `lines`, for a REPL's standard input (LAB_STDIN).
+std::string script(const std::string& lines) {
+  const auto file = lab_test::fresh_temp_dir() / "script";
+  std::ofstream(file) << lines;
+  return file.string();
 }
 
 bool nothing_left_of(const std::string& exercise) {
@@ -168,7 +178,7 @@ TEST_CASE("--checks pointing at a folder without the exercise's checks says so")
   const auto empty = lab_test::fresh_temp_dir();
   const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks",
                             empty.string(), "exercise", "passes"});
-  CHECK(run.exit_code == 1);
+  CHECK(run.exit_code == 3);  // not the student's fault
   CHECK(run.out.find("no checks for passes") != std::string::npos);
 }
 
@@ -211,4 +221,93 @@ TEST_CASE("lab list shows each exercise's status from the progress file") {
   CHECK(list.out.find("done") != std::string::npos);
   CHECK(list.out.find("failing (0/1 stages pass)") != std::string::npos);
   CHECK(list.out.find("not started") != std::string::npos);
+}
+
+// Forged verdicts: student code that tries to report a pass itself. Each must
+// fail, with a message that says what happened.
+
+TEST_CASE("fake results printed on stdout are not verdicts") {
+  const auto run = run_fixture("forge_stdout", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(report["passed"] == false);
+  CHECK(some_check_says(report, "work(10, 2) == 55 is 10 == 55"));
+}
+
+TEST_CASE("fake results written to every descriptor fail the stage as forged") {
+  const auto run = run_fixture("forge_every_fd", {"--json"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(report["passed"] == false);
+  CHECK(some_check_says(report, "did not come from the check harness"));
+  CHECK(nothing_left_of("forge_every_fd"));
+}
+
+TEST_CASE("a program that exits with 0 inside a check does not pass") {
+  const auto run = run_fixture("exit_in_check", {"--json"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(report["passed"] == false);
+  CHECK(some_check_says(report, "did your code call exit() or _exit()?"));
+}
+
+TEST_CASE("calling the protocol's own writer without the run's secret forges nothing") {
+  const auto run = run_fixture("call_harness", {"--json"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(report["passed"] == false);
+  CHECK(some_check_says(report, "did not come from the check harness"));
+}
+
+TEST_CASE("a crash inside malloc is reported as a crash and not as a hang") {
+  const auto run = run_fixture("crash_in_malloc", {"--json"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  for (const auto& check : report["checks"]) {
+    INFO(check["name"]);
+    CHECK(check["message"] == "crashed: SIGSEGV (segmentation fault)");
+  }
+  CHECK(nothing_left_of("crash_in_malloc"));
+}
+
+TEST_CASE("checks that do not compile are the course's fault with exit code 3") {
+  const auto course = lab_test::repository() / "tests/fixtures/broken_course";
+  const auto run = run_lab({"--course", course.string(), "exercise", "broken_checks"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 3);
+  CHECK(run.out.find("this is the course's fault, not yours") != std::string::npos);
+  const auto graded = run_lab({"--course", course.string(), "grade"});
+  CHECK(graded.exit_code == 3);
+}
+
+TEST_CASE("lab with no arguments on a folder that is not a course says so in one line") {
+  const auto folder = lab_test::fresh_temp_dir();
+  const auto run = run_lab({"--course", folder.string()}, {{"LAB_STDIN", script("lessons\n")}});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("exercises/info.json: cannot read it") != std::string::npos);
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+}
+
+TEST_CASE("lab with no arguments on a broken info.json says where in one line") {
+  const auto folder = lab_test::fresh_temp_dir();
+  std::filesystem::create_directories(folder / "exercises");
+  std::ofstream(folder / "exercises/info.json") << "{\n  \"exercises\": [\n    { \"name\": }\n";
+  const auto run = run_lab({"--course", folder.string()}, {{"LAB_STDIN", script("lessons\n")}});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("exercises/info.json:3:") != std::string::npos);
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+}
+
+TEST_CASE("lab with no arguments where progress cannot be kept says so in one line") {
+  // A state folder under a file cannot be made, not even by root (a
+  // read-only checkout is writable for root, so it cannot stand in here).
+  const auto run =
+      run_lab({}, {{"LAB_STDIN", script("lessons\n")}, {"LAB_STATE_DIR", "/dev/null/lab"}});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("cannot use /dev/null/lab") != std::string::npos);
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
 }

@@ -11,6 +11,8 @@
 #include <new>
 #include <thread>
 
+#include "lab/protocol.hpp"
+
 namespace lab::gil {
 namespace {
 
@@ -27,9 +29,11 @@ struct gil_state {
   // Read at every safepoint without taking mu: the fast path of a holder that
   // nobody waits for must cost one load. Written under mu.
   std::atomic<bool> drop_request{false};
-  // Settings: read on every wait, written rarely, from any thread.
-  std::atomic<long long> interval_us{5000};
-  std::atomic<bool> force{true};
+  // Settings: read on every wait, written rarely, from any thread. Their
+  // defaults are stated in lab/protocol.hpp, with the ranges lab accepts.
+  std::atomic<long long> interval_us{
+      static_cast<long long>(protocol::settings::interval_ms_default * 1000)};
+  std::atomic<bool> force{protocol::settings::forced_default};
 };
 
 // The one lock of this process. Never destroyed (threads may still use it

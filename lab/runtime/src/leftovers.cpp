@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "lab/check.hpp"
+#include "lab/unique_fd.hpp"
 
 namespace lab::check {
 namespace {
@@ -16,13 +17,12 @@ namespace {
 // Calls f(name) for each numeric entry of a /proc directory.
 template <typename F>
 void for_each_numeric_entry(const char* directory, F f) {
-  DIR* dir = opendir(directory);
-  if (dir == nullptr) return;
-  while (dirent* entry = readdir(dir)) {
+  const unique_dir dir = open_dir(directory);
+  if (!dir) return;
+  while (dirent* entry = readdir(dir.get())) {
     const std::string name = entry->d_name;
     if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) f(name);
   }
-  closedir(dir);
 }
 
 // Reads the state letter and parent pid from /proc/<pid>/stat; false if gone.

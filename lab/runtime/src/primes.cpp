@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "lab/gil.hpp"
+#include "lab/protocol.hpp"
 #include "lab/work_log.hpp"
 
 namespace lab {
@@ -12,7 +13,7 @@ namespace {
 // workers start, so relaxed ordering is enough: thread creation and fork()
 // already order the write before the workers' reads.
 std::atomic<code_mode> mode{code_mode::interpreted};
-std::atomic<long> spacing{64};
+std::atomic<long> spacing{protocol::settings::spacing_default};
 
 // The lecture's algorithm: n has no divisor d with 2 <= d <= n/2.
 // `pause` is called every `every` divisions (a safepoint, or nothing).

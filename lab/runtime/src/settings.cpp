@@ -7,46 +7,51 @@
 
 #include "lab/gil.hpp"
 #include "lab/primes.hpp"
+#include "lab/protocol.hpp"
 
 namespace lab {
 namespace {
 
-// The whole text as a number, or false (from_chars: no locale, no exceptions).
+namespace env = protocol::env;
+namespace range = protocol::settings;
+
+// A number as a person would write it: 0.001, 10000 (to_chars: shortest form).
 template <typename T>
-bool parse(std::string_view text, T& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
+std::string written(T number) {
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, number);
+  return std::string(text, result.ptr);
+}
+
+// "NAME=value " for a message about a value that could not be used.
+std::string named(const char* name, const char* value) {
+  return std::string(name) + "=" + value + " ";
 }
 
 }  // namespace
 
 std::vector<std::string> apply_settings_from_environment() {
   std::vector<std::string> problems;
-  if (const char* text = std::getenv("LAB_GIL_INTERVAL_MS")) {
-    double ms = 0;
-    // 1 µs to 10 s: a zero interval would make every waiter ask at once.
-    if (parse(text, ms) && ms >= 0.001 && ms <= 10'000)
-      gil::set_switch_interval(std::chrono::microseconds(static_cast<long>(ms * 1000 + 0.5)));
+  if (const char* text = std::getenv(env::gil_interval_ms)) {
+    if (const auto ms = range::parse_interval_ms(text))
+      gil::set_switch_interval(std::chrono::microseconds(static_cast<long>(*ms * 1000 + 0.5)));
     else
-      problems.push_back(std::string("LAB_GIL_INTERVAL_MS=") + text +
-                         " is not a number of milliseconds between 0.001 and 10000");
+      problems.push_back(
+          named(env::gil_interval_ms, text) + "is not a number of milliseconds between " +
+          written(range::interval_ms_min) + " and " + written(range::interval_ms_max));
   }
-  if (const char* text = std::getenv("LAB_GIL_FORCED")) {
-    const std::string_view value = text;
-    if (value == "1" || value == "on")
-      gil::set_force_switching(true);
-    else if (value == "0" || value == "off")
-      gil::set_force_switching(false);
+  if (const char* text = std::getenv(env::gil_forced)) {
+    if (const auto forced = range::parse_forced(text))
+      gil::set_force_switching(*forced);
     else
-      problems.push_back(std::string("LAB_GIL_FORCED=") + text + " should be on or off");
+      problems.push_back(named(env::gil_forced, text) + "should be on or off");
   }
-  if (const char* text = std::getenv("LAB_SAFEPOINT_SPACING")) {
-    long divisions = 0;
-    if (parse(text, divisions) && divisions >= 1 && divisions <= 1'000'000)
-      set_safepoint_spacing(divisions);
+  if (const char* text = std::getenv(env::safepoint_spacing)) {
+    if (const auto divisions = range::parse_spacing(text))
+      set_safepoint_spacing(*divisions);
     else
-      problems.push_back(std::string("LAB_SAFEPOINT_SPACING=") + text +
-                         " is not a whole number between 1 and 1000000");
+      problems.push_back(named(env::safepoint_spacing, text) + "is not a whole number between " +
+                         written(range::spacing_min) + " and " + written(range::spacing_max));
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 #include "lab/todo.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -10,6 +11,10 @@ namespace {
 // called from any thread.
 std::mutex last_todo_mu;
 std::string last_todo;
+
+// Who hears of each todo(): set once (release), read by any thread that
+// calls todo() (acquire), so a listener set before the check ran is seen.
+std::atomic<detail::todo_listener> listener{nullptr};
 
 std::string format_todo(std::string_view what, const std::source_location& where) {
   return "not done yet: " + std::string(what) + " (" + where.file_name() + ":" +
@@ -27,6 +32,9 @@ void todo(std::string_view what, std::source_location where) {
     std::scoped_lock lock(last_todo_mu);
     last_todo = error.what();
   }
+  // Outside the lock: the listener takes locks of its own.
+  if (const detail::todo_listener hear = listener.load(std::memory_order_acquire))
+    hear(error.what());
   throw error;
 }
 
@@ -41,5 +49,9 @@ namespace lab::detail {
 void clear_last_todo() {
   std::scoped_lock lock(last_todo_mu);
   last_todo.clear();
+}
+
+void set_todo_listener(todo_listener new_listener) {
+  listener.store(new_listener, std::memory_order_release);
 }
 }  // namespace lab::detail

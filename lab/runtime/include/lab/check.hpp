@@ -2,17 +2,13 @@
 //
 // A check file is a doctest file: each TEST_CASE is one check, named as a
 // sentence ("finds the primes below 50 with 5 workers"). The harness's
-// main() runs them with a reporter that sends one JSON line per event over
-// the result channel (the file descriptor in LAB_RESULT_FD, else stdout), so
-// the driver never has to scrape what the student's code prints.
-//
-// The driver tells the harness what to do through the environment:
-//   LAB_CHECK_STAGE    the stage being checked (1, 2, ...)
-//   LAB_CHECK_SEED     the seed for random inputs (printed on failure)
-//   LAB_CHECK_MODE     "checks" (default) or "time"
-//   LAB_TIME_WORKERS, LAB_TIME_SIZE, LAB_TIME_REPEATS, LAB_TIME_NATIVE
-//                      what to time in "time" mode: one warm-up run, then
-//                      LAB_TIME_REPEATS timed runs of the stage's timed body.
+// main() runs them with a reporter that sends protocol events (one line each)
+// over the result channel, so lab never has to scrape what the student's
+// code prints. lab/protocol.hpp describes the channel and the environment
+// lab sets: the stage, the seed, checks or time mode, and in time mode what
+// to time (one warm-up run, then the timed repeats of the stage's timed
+// body). Run by hand, without a channel, a check program prints doctest's
+// usual report instead.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -25,11 +21,13 @@
 
 namespace lab::check {
 
-// The stage under check (LAB_CHECK_STAGE), 1 if not set.
+// The stage under check (protocol::env::check_stage); protocol::defaults::stage
+// if not set.
 int stage();
 
-// The run's seed (LAB_CHECK_SEED), fixed if not set. Checks derive every
-// random input from it, so a failure can be replayed with `--seed`.
+// The run's seed (protocol::env::check_seed); protocol::defaults::seed if not
+// set. Checks derive every random input from it, so a failure can be
+// replayed with `--seed`.
 std::uint64_t seed();
 
 // True when the harness was built with ThreadSanitizer; checks use smaller

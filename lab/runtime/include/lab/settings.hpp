@@ -4,13 +4,15 @@
 // lesson: gil
 //
 //   LAB_GIL_INTERVAL_MS     switch interval in milliseconds (CPython's
-//                           sys.setswitchinterval, default 5)
-//   LAB_GIL_FORCED          forced switching: 1 (default) or 0
+//                           sys.setswitchinterval)
+//   LAB_GIL_FORCED          forced switching: on or off
 //   LAB_SAFEPOINT_SPACING   divisions between two safepoints in is_prime and
-//                           the other "interpreted" loops (default 64)
+//                           the other "interpreted" loops
 //
-// The driver sets these from .lab/settings.json; a student can also set them
-// by hand in the shell. Unset means the default.
+// The names, defaults and ranges are stated once, in lab/protocol.hpp
+// (protocol::env, protocol::settings). The driver sets these from
+// .lab/settings.json; a student can also set them by hand in the shell.
+// Unset means the default.
 #pragma once
 
 #include <string>
@@ -20,8 +22,9 @@ namespace lab {
 
 // Reads the variables above and applies them to the process (lab::gil,
 // lab::set_safepoint_spacing). Returns one line per value it could not use,
-// such as "LAB_GIL_INTERVAL_MS=fast is not a number of milliseconds"; those
-// are left at their defaults. Call once, before starting threads.
+// naming the variable, its value and what it should be (LAB_GIL_FORCED=maybe
+// should be on or off); those are left at their defaults. Call once, before
+// starting threads.
 std::vector<std::string> apply_settings_from_environment();
 
 }  // namespace lab

@@ -35,4 +35,11 @@ std::string last_todo_message();
 namespace lab::detail {
 // Forgets the last todo() message; the check harness calls it before each check.
 void clear_last_todo();
+
+// Called by todo() with its message, after recording it, on the thread that
+// called todo(). The check harness listens so that a crash after a todo()
+// can still name it (its signal handler cannot ask for the message then).
+using todo_listener = void (*)(const std::string& message);
+// Sets the listener (nullptr: none). Call before the threads that may call todo() start.
+void set_todo_listener(todo_listener listener);
 }  // namespace lab::detail

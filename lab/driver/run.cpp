@@ -1,0 +1,108 @@
+#include "run.hpp"
+
+#include <sys/random.h>
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "sandbox.hpp"
+
+namespace lab {
+namespace {
+
+// A fresh secret for one run: 16 random bytes from the kernel, as hex.
+// A program of another run (or student code guessing) cannot know it.
+std::string make_secret() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "getrandom");
+    got += static_cast<std::size_t>(n);
+  }
+  std::string hex;
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+run_outcome outcome_of(sandbox_outcome o) {
+  switch (o) {
+    case sandbox_outcome::exited:
+      return run_outcome::exited;
+    case sandbox_outcome::signaled:
+      return run_outcome::signaled;
+    case sandbox_outcome::timed_out:
+      return run_outcome::timed_out;
+    case sandbox_outcome::interrupted:
+      return run_outcome::interrupted;
+    case sandbox_outcome::failed_to_start:
+      return run_outcome::failed_to_start;
+  }
+  return run_outcome::failed_to_start;
+}
+
+// The seconds of a timeout, as a person would say them: "8", "0.5".
+std::string seconds_text(std::chrono::milliseconds timeout) {
+  return fmt::format("{:g}", std::chrono::duration<double>(timeout).count());
+}
+
+}  // namespace
+
+std::string run_result::stop_reason() const {
+  const std::string task_cap =
+      fmt::format("it hit the limit of {} processes and threads (a fork bomb?)", profile.max_tasks);
+  switch (outcome) {
+    case run_outcome::timed_out:
+      return fmt::format("timed out after {} s: likely a deadlock or an endless loop",
+                         seconds_text(profile.timeout));
+    case run_outcome::interrupted:
+      return "interrupted";
+    case run_outcome::failed_to_start:
+      return "could not start the program: " + start_error;
+    case run_outcome::signaled:
+      return "crashed: " + describe_signal(term_signal) + (task_limit_hit ? "; " + task_cap : "");
+    case run_outcome::exited:
+      break;
+  }
+  return task_limit_hit ? task_cap : "";
+}
+
+run_result run_in_box(const run_spec& spec) {
+  const std::string secret = make_secret();
+  sandbox_request request;
+  request.argv = spec.argv;
+  request.env = spec.env;
+  request.env.emplace_back(protocol::env::run_secret, secret);
+  request.working_dir = spec.working_dir;
+  request.limits = spec.profile;
+  request.pass_output = spec.live_output;
+  request.cancel = spec.cancel;
+  sandbox_result box = run_sandboxed(request);
+
+  run_result result;
+  result.outcome = outcome_of(box.outcome);
+  result.exit_code = box.exit_code;
+  result.term_signal = box.term_signal;
+  result.start_error = box.error;
+  result.out = std::move(box.out);
+  result.err = std::move(box.err);
+  result.out_bytes = box.out_bytes;
+  result.err_bytes = box.err_bytes;
+  result.task_limit_hit = box.task_limit_hit;
+  result.leftovers_killed = box.leftovers_killed;
+  result.notes = std::move(box.notes);
+  result.elapsed = box.elapsed;
+  result.profile = spec.profile;
+
+  protocol::channel_reader reader(secret);
+  reader.feed(box.channel);
+  reader.finish();
+  result.events = reader.take_events();
+  result.rejected = reader.rejected();
+  return result;
+}
+
+}  // namespace lab
