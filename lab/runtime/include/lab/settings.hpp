@@ -10,8 +10,9 @@
 //                           the other "interpreted" loops
 //
 // The names, defaults and ranges are stated once, in lab/protocol.hpp
-// (protocol::env, protocol::settings). The driver sets these from
-// .lab/settings.json; a student can also set them by hand in the shell.
+// (protocol::env, protocol::settings). The driver sets these from the
+// "settings" of the progress file (.lab/progress.json, see
+// lab/driver/settings.hpp); a student can also set them by hand in the shell.
 // Unset means the default.
 #pragma once
 
