@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "build_config.hpp"
+#include "lab/unique_fd.hpp"
 
 extern char** environ;
 
@@ -40,19 +41,14 @@ class folder_lock {
  public:
   explicit folder_lock(const fs::path& dir)
       : fd_(open((dir / ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
-    if (fd_ >= 0) {
-      while (flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    if (fd_) {
+      while (flock(fd_.get(), LOCK_EX) != 0 && errno == EINTR) {
       }
     }
   }
-  ~folder_lock() {
-    if (fd_ >= 0) close(fd_);  // closing releases the lock
-  }
-  folder_lock(const folder_lock&) = delete;
-  folder_lock& operator=(const folder_lock&) = delete;
 
  private:
-  int fd_;
+  unique_fd fd_;  // closing it releases the lock
 };
 
 // A compile or link step: the command, and where its output goes.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "json_file.hpp"
+#include "lab/protocol.hpp"
 
 namespace lab {
 namespace {
@@ -39,9 +40,10 @@ T field(const json& entry, const char* key, T fallback, std::size_t line, const 
 
 timing_plan read_timing(const json& entry, std::size_t line, const std::string& who) {
   timing_plan plan;
-  plan.size = field<long>(entry, "size", 10000, line, who);
+  plan.size = field<long>(entry, "size", protocol::defaults::time_size, line, who);
   plan.workers = field<std::vector<int>>(entry, "workers", {1, 5}, line, who);
-  plan.repeats = field<int>(entry, "repeats", 3, line, who);
+  plan.repeats = field<int>(entry, "repeats", static_cast<int>(protocol::defaults::time_repeats),
+                            line, who);
   if (plan.repeats < 1) fail(line, who + ": \"repeats\" must be at least 1");
   for (const auto& row : entry.value("stages", json::array())) {
     plan.rows.push_back({field<int>(row, "stage", 1, line, who),

@@ -36,7 +36,7 @@ struct timing_row {
 struct timing_plan {
   long size = 0;             // the input size passed to the timed body
   std::vector<int> workers;  // worker counts to time, e.g. {1, 5}
-  int repeats = 3;           // timed runs after one warm-up
+  int repeats = 0;           // timed runs after one warm-up
   std::vector<timing_row> rows;
 };
 
