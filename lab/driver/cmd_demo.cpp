@@ -65,6 +65,7 @@ int show_demo(app_context& context, const std::string& name, const demo_params& 
       *context.out << "\n(demo stopped)\n";
       break;
     case run_outcome::timed_out:
+    case run_outcome::too_busy:
     case run_outcome::signaled:
       *context.out << fmt::format("\n(demo {})\n", outcome.problem);
       break;

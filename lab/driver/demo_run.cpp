@@ -86,6 +86,10 @@ demo_outcome run_demo(const demo_request& request) {
       outcome.exit_code = exit_code::failed;
       outcome.problem = fmt::format("timed out after {} s", seconds_text(run.profile.timeout));
       break;
+    case run_outcome::too_busy:
+      outcome.exit_code = exit_code::failed;
+      outcome.problem = run.stop_reason();
+      break;
     case run_outcome::signaled:
       outcome.exit_code = exit_code::lab_error;
       outcome.problem = "crashed: " + describe_signal(run.term_signal);

@@ -230,19 +230,30 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
   }
 }
 
+bool exercise_result::undecided() const {
+  return build.ok && !stages.empty() &&
+         std::all_of(stages.begin(), stages.end(),
+                     [](const stage_result& s) { return s.passed() || s.undecided(); }) &&
+         std::any_of(stages.begin(), stages.end(),
+                     [](const stage_result& s) { return s.undecided(); });
+}
+
 int exit_code_for(const exercise_result& r) {
   if (r.build.course_bug) return exit_code::lab_error;
-  return r.passed() ? exit_code::ok : exit_code::failed;
+  if (r.passed()) return exit_code::ok;
+  return r.undecided() ? exit_code::undecided : exit_code::failed;
 }
 
 int exit_code_for(const std::vector<exercise_result>& results) {
-  if (std::any_of(results.begin(), results.end(),
-                  [](const exercise_result& r) { return r.build.course_bug; }))
-    return exit_code::lab_error;
-  const bool all_passed =
-      !results.empty() && std::all_of(results.begin(), results.end(),
-                                      [](const exercise_result& r) { return r.passed(); });
-  return all_passed ? exit_code::ok : exit_code::failed;
+  const auto any = [&](auto predicate) {
+    return std::any_of(results.begin(), results.end(), predicate);
+  };
+  if (any([](const exercise_result& r) { return r.build.course_bug; })) return exit_code::lab_error;
+  if (results.empty()) return exit_code::failed;
+  if (any([](const exercise_result& r) { return !r.passed() && !r.undecided(); }))
+    return exit_code::failed;
+  return any([](const exercise_result& r) { return r.undecided(); }) ? exit_code::undecided
+                                                                      : exit_code::ok;
 }
 
 exercise_result run_exercise(const course& c, const exercise& e, const run_options& options) {

@@ -40,6 +40,9 @@ struct exercise_result {
   std::uint64_t seed = 0;
   std::vector<std::string> notes;  // what the box could not do here, each said once
   bool passed() const;
+  // Nothing failed for certain, but the machine was too busy to decide some
+  // checks: run again, on a quieter machine.
+  bool undecided() const;
 };
 
 struct run_options {
@@ -66,10 +69,12 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
 
 // lab's exit code for a checked exercise: 0 if every stage passed, 1 if the
 // student's code failed, 3 if the course itself is broken (its checks do not
-// build): that is the course's fault, not the student's.
+// build): that is the course's fault, not the student's; 4 if nothing failed
+// but some checks could not be decided (the machine was too busy).
 int exit_code_for(const exercise_result& r);
 
-// The same for a whole class: 3 if any exercise's checks are broken.
+// The same for a whole class: 3 if any exercise's checks are broken, else 1
+// if any failed, else 4 if any was undecided.
 int exit_code_for(const std::vector<exercise_result>& results);
 
 // run_checks, then run_timings if options.timings.

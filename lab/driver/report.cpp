@@ -37,7 +37,7 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
       if (!check.note.empty()) out << s.note(" (" + check.note + ")");
       out << "\n";
     } else {
-      out << "  " << s.fail_mark() << " " << check.name;
+      out << "  " << (check.undecided ? s.undecided_mark() : s.fail_mark()) << " " << check.name;
       if (!check.message.empty()) out << s.note(" — ") << check.message;
       out << "\n";
     }
@@ -45,8 +45,9 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
 }
 
 json check_json(const check_result& c, int stage) {
-  return {{"name", c.name}, {"passed", c.passed},   {"message", c.message}, {"stage", stage},
-          {"todo", c.todo}, {"not_run", c.not_run}, {"seconds", c.seconds}, {"note", c.note}};
+  return {{"name", c.name},       {"passed", c.passed},   {"message", c.message},
+          {"stage", stage},       {"todo", c.todo},       {"not_run", c.not_run},
+          {"seconds", c.seconds}, {"note", c.note},       {"undecided", c.undecided}};
 }
 
 // The attribute-safe one-line form of a failure message.
@@ -148,6 +149,7 @@ json exercise_json(const exercise_result& r) {
   return {{"exercise", r.exercise},
           {"source", source_name[static_cast<int>(r.source)]},
           {"passed", r.passed()},
+          {"undecided", r.undecided()},
           {"seed", r.seed},
           {"cores", r.cores},
           {"build",
@@ -163,14 +165,15 @@ json exercise_json(const exercise_result& r) {
 }
 
 void print_grade(std::ostream& out, const std::vector<exercise_result>& results, const style& s) {
-  std::size_t passed = 0;
+  std::size_t passed = 0, undecided = 0;
   for (const auto& r : results) {
     const auto stages_passed = std::count_if(r.stages.begin(), r.stages.end(),
                                              [](const stage_result& x) { return x.passed(); });
     std::string detail =
         r.build.ok ? fmt::format("{}/{} stages", stages_passed, r.stages.size()) : r.build.summary;
-    out << (r.passed() ? s.pass_mark() : s.fail_mark()) << " " << fmt::format("{:<16} ", r.exercise)
-        << detail << "\n";
+    const std::string mark =
+        r.passed() ? s.pass_mark() : r.undecided() ? s.undecided_mark() : s.fail_mark();
+    out << mark << " " << fmt::format("{:<16} ", r.exercise) << detail << "\n";
     if (!r.build.ok) continue;
     for (const auto& stage : r.stages)
       for (const auto& check : stage.checks)
@@ -180,8 +183,12 @@ void print_grade(std::ostream& out, const std::vector<exercise_result>& results,
                                     first_line(check.message)))
               << "\n";
     if (r.passed()) ++passed;
+    if (r.undecided()) ++undecided;
   }
-  out << fmt::format("\n{} passed, {} failed\n", passed, results.size() - passed);
+  out << fmt::format("\n{} passed, {} failed", passed, results.size() - passed - undecided);
+  if (undecided > 0)
+    out << fmt::format(", {} undecided (the machine was too busy to decide; run again)", undecided);
+  out << "\n";
 }
 
 json grade_json(const std::vector<exercise_result>& results) {
@@ -230,10 +237,12 @@ std::string grade_junit(const std::vector<exercise_result>& results) {
   std::size_t total_tests = 0, total_failures = 0;
   for (const auto& r : results) {
     std::string cases;
-    std::size_t tests = 0, failures = 0;
+    std::size_t tests = 0, failures = 0, errors = 0;
     double seconds = r.build.seconds;
+    // An undecided check is an <error> (the run could not judge it), not a
+    // <failure> of the student's code.
     const auto add_case = [&](const std::string& classname, const std::string& name, double time,
-                              bool passed, const std::string& message) {
+                              bool passed, const std::string& message, bool undecided = false) {
       ++tests;
       cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
                            xml_escape(classname), xml_escape(name), time);
@@ -241,9 +250,10 @@ std::string grade_junit(const std::vector<exercise_result>& results) {
         cases += "/>\n";
         return;
       }
-      ++failures;
-      cases += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                           xml_escape(first_line(message)), xml_escape(message));
+      const char* element = undecided ? "error" : "failure";
+      ++(undecided ? errors : failures);
+      cases += fmt::format(">\n      <{} message=\"{}\">{}</{}>\n    </testcase>\n", element,
+                           xml_escape(first_line(message)), xml_escape(message), element);
     };
     if (!r.build.ok) {
       add_case(r.exercise, "compiles", r.build.seconds, false,
@@ -252,14 +262,14 @@ std::string grade_junit(const std::vector<exercise_result>& results) {
     for (const auto& stage : r.stages) {
       for (const auto& check : stage.checks) {
         add_case(fmt::format("{}.stage{}", r.exercise, stage.number), check.name, check.seconds,
-                 check.passed, check.message);
+                 check.passed, check.message, check.undecided);
         seconds += check.seconds;
       }
     }
     suites += fmt::format(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n{}  "
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n{}  "
         "</testsuite>\n",
-        xml_escape(r.exercise), tests, failures, seconds, cases);
+        xml_escape(r.exercise), tests, failures, errors, seconds, cases);
     total_tests += tests;
     total_failures += failures;
   }

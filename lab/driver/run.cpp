@@ -36,6 +36,8 @@ run_outcome outcome_of(sandbox_outcome o) {
       return run_outcome::signaled;
     case sandbox_outcome::timed_out:
       return run_outcome::timed_out;
+    case sandbox_outcome::too_busy:
+      return run_outcome::too_busy;
     case sandbox_outcome::interrupted:
       return run_outcome::interrupted;
     case sandbox_outcome::failed_to_start:
@@ -56,8 +58,14 @@ std::string run_result::stop_reason() const {
       fmt::format("it hit the limit of {} processes and threads (a fork bomb?)", profile.max_tasks);
   switch (outcome) {
     case run_outcome::timed_out:
-      return fmt::format("timed out after {} s: likely a deadlock or an endless loop",
-                         seconds_text(profile.timeout));
+      // Said from what the box saw its threads do, never guessed.
+      return fmt::format("timed out after {} s: {}", seconds_text(profile.timeout),
+                         timeout_evidence.empty() ? "it did not finish" : timeout_evidence);
+    case run_outcome::too_busy:
+      return fmt::format(
+          "the machine was too busy to decide: in {:.0f} s the program could run for only {:.1f} "
+          "s of its {} s (run it again when the machine is quieter)",
+          elapsed.count(), chance_seconds, seconds_text(profile.timeout));
     case run_outcome::interrupted:
       return "interrupted";
     case run_outcome::failed_to_start:
@@ -92,6 +100,9 @@ run_result run_in_box(const run_spec& spec) {
   result.out_bytes = box.out_bytes;
   result.err_bytes = box.err_bytes;
   result.task_limit_hit = box.task_limit_hit;
+  result.timeout_evidence = std::move(box.timeout_evidence);
+  result.cpu_seconds = box.cpu_seconds;
+  result.chance_seconds = box.chance_seconds;
   result.leftovers_killed = box.leftovers_killed;
   result.notes = std::move(box.notes);
   result.elapsed = box.elapsed;

@@ -47,7 +47,8 @@ struct run_spec {
 enum class run_outcome {
   exited,           // exit_code is valid
   signaled,         // killed by term_signal (a crash, or the CPU limit)
-  timed_out,        // killed by lab after profile.timeout
+  timed_out,        // killed by lab after profile.timeout of its own time (sandbox.hpp)
+  too_busy,         // killed by lab: the machine left it no time to run; no verdict
   interrupted,      // killed by lab because *cancel became true
   failed_to_start,  // lab could not start it; start_error says why
 };
@@ -65,6 +66,9 @@ struct run_result {
   std::uint64_t out_bytes = 0, err_bytes = 0;
 
   bool task_limit_hit = false;     // a fork or thread creation hit max_tasks
+  std::string timeout_evidence;    // at a timeout: what its threads were doing
+  double cpu_seconds = 0;          // CPU its processes used
+  double chance_seconds = 0;       // its own time: wall time it was not kept off the CPU
   int leftovers_killed = 0;        // processes still alive after the run, killed by lab
   std::vector<std::string> notes;  // what the box could not do here ("no network namespace ...")
   std::chrono::duration<double> elapsed{};
@@ -74,7 +78,8 @@ struct run_result {
   bool succeeded() const { return outcome == run_outcome::exited && exit_code == 0; }
 
   // Why the program stopped, in words, or "" if it ended by itself:
-  // "timed out after 8 s: ...", "crashed: SIGSEGV (segmentation fault)", ...
+  // "timed out after 8 s: every thread was blocked ...", "crashed: SIGSEGV
+  // (segmentation fault)", "the machine was too busy to decide ...".
   std::string stop_reason() const;
 
   // The first event of type T, or nullptr.

@@ -675,14 +675,117 @@ void kill_box(box& b) {
   b.killed = true;
 }
 
+// CPU time and run-queue wait of every thread of the box's processes so far.
+struct box_cpu {
+  double running = 0;  // seconds on a CPU
+  double queued = 0;   // seconds runnable but waiting for a CPU
+  int threads = 0;
+  int blocked = 0;  // threads asleep or in uninterruptible wait (states S, D)
+};
+
+box_cpu read_box_cpu(const box& b) {
+  box_cpu total;
+  const std::set<pid_t> in_cgroup = b.group->members();
+  for (const auto& p : list_processes()) {
+    if (p.pgid != b.pid && in_cgroup.count(p.pid) == 0) continue;
+    const std::string tasks_dir = fmt::format("/proc/{}/task", p.pid);
+    const unique_dir tasks = open_dir(tasks_dir.c_str());
+    if (!tasks) continue;
+    while (const dirent* entry = readdir(tasks.get())) {
+      if (entry->d_name[0] == '.') continue;
+      const std::string task = tasks_dir + "/" + entry->d_name;
+      std::istringstream schedstat(read_text(task + "/schedstat"));
+      double running_ns = 0, queued_ns = 0;
+      if (!(schedstat >> running_ns >> queued_ns)) continue;
+      total.running += running_ns / 1e9;
+      total.queued += queued_ns / 1e9;
+      ++total.threads;
+      const std::string stat = read_text(task + "/stat");
+      const auto close = stat.rfind(')');
+      if (close != std::string::npos && close + 2 < stat.size() &&
+          (stat[close + 2] == 'S' || stat[close + 2] == 'D'))
+        ++total.blocked;
+    }
+  }
+  return total;
+}
+
+// The box's own clock: wall time weighted by the share of it in which the
+// box was not kept off the CPU (see sandbox.hpp). Read every 100 ms.
+class box_clock {
+ public:
+  explicit box_clock(const box& b) : box_(b), last_(read_box_cpu(b)) {}
+
+  void tick(steady_clock::time_point now) {
+    if (now - last_at_ < std::chrono::milliseconds(100)) return;
+    const box_cpu cpu = read_box_cpu(box_);
+    const double ran = std::max(0.0, cpu.running - last_.running);
+    const double queued = std::max(0.0, cpu.queued - last_.queued);
+    // Neither running nor queued: every thread blocked, which counts in full.
+    const double share = ran + queued > 0 ? ran / (ran + queued) : 1.0;
+    const double stretch = std::chrono::duration<double>(now - last_at_).count();
+    own_ += stretch * share;
+    recent_.push_back({stretch * share, ran, cpu.blocked == cpu.threads && cpu.threads > 0});
+    if (recent_.size() > 20) recent_.erase(recent_.begin());  // the last 2 s or so
+    last_ = cpu;
+    last_at_ = now;
+  }
+
+  double own_seconds() const { return own_; }
+  double cpu_seconds() const { return last_.running; }
+
+  // What the box did in its last couple of seconds of its own time: the
+  // evidence behind "a deadlock" or "an endless loop".
+  std::string evidence() const {
+    double own = 0, ran = 0;
+    bool always_blocked = !recent_.empty();
+    for (const auto& r : recent_) {
+      own += r.own;
+      ran += r.ran;
+      always_blocked = always_blocked && r.all_blocked;
+    }
+    if (always_blocked || (own > 0 && ran < 0.05 * own))
+      return "every thread was blocked, waiting for something that never came (a deadlock, or "
+             "a wait nobody ends)";
+    if (own > 0 && ran > 0.5 * own)
+      return fmt::format(
+          "it kept the CPU busy without finishing ({:.1f} s of CPU in its last {:.1f} s: an "
+          "endless loop?)",
+          ran, own);
+    return "it made too little progress to finish";
+  }
+
+ private:
+  struct stretch_seen {
+    double own;        // seconds of the box's own time
+    double ran;        // CPU seconds
+    bool all_blocked;  // every thread asleep at the reading
+  };
+  const box& box_;
+  box_cpu last_;
+  steady_clock::time_point last_at_ = steady_clock::now();
+  double own_ = 0;
+  std::vector<stretch_seen> recent_;
+};
+
+// How many timeouts of wall time a box may wait for the machine before the
+// run ends as too_busy (see sandbox.hpp).
+constexpr int busy_factor = 6;
+
 // Drains the program's output until it ends (and its pipes close, or 200 ms
-// pass: something it started may hold them open), killing the box at the
-// deadline or when *cancel is set. Returns the program's wait status, if known.
+// pass: something it started may hold them open), killing the box when its
+// own time passes the timeout, when the machine leaves it no time, or when
+// *cancel is set. Returns the program's wait status, if known.
 std::optional<int> watch(box& b, std::vector<capture>& streams, const sandbox_request& request,
-                         steady_clock::time_point deadline, sandbox_result& result) {
+                         steady_clock::time_point started, sandbox_result& result) {
   std::optional<int> status;
   bool ended = false;
   steady_clock::time_point ended_at;
+  box_clock clock(b);
+  const double timeout = std::chrono::duration<double>(request.limits.timeout).count();
+  // (The second of slack covers the clock's 100 ms readings on tiny timeouts.)
+  const auto busy_deadline =
+      started + busy_factor * request.limits.timeout + std::chrono::seconds(1);
   for (;;) {
     int raw = 0;
     const pid_t waited = ended ? 0 : waitpid(b.pid, &raw, WNOHANG);
@@ -696,8 +799,20 @@ std::optional<int> watch(box& b, std::vector<capture>& streams, const sandbox_re
     const auto now = steady_clock::now();
     if (ended && (!open_streams || now - ended_at > std::chrono::milliseconds(200))) break;
     if (!ended && !b.killed) {
-      if (now >= deadline) {
+      clock.tick(now);
+      if (clock.own_seconds() >= timeout) {
         result.outcome = sandbox_outcome::timed_out;
+        result.timeout_evidence = clock.evidence();
+        // A flood of output keeps its threads blocked on a full pipe: say
+        // what they were doing, not "blocked".
+        const std::uint64_t written = result.out_bytes + result.err_bytes;
+        if (written > 4 * request.limits.output_cap_bytes)
+          result.timeout_evidence = fmt::format(
+              "it kept writing output without finishing ({:.1f} MB so far)",
+              static_cast<double>(written) / 1e6);
+        kill_box(b);
+      } else if (now >= busy_deadline) {
+        result.outcome = sandbox_outcome::too_busy;
         kill_box(b);
       } else if (request.cancel != nullptr && request.cancel->load()) {
         result.outcome = sandbox_outcome::interrupted;
@@ -706,6 +821,8 @@ std::optional<int> watch(box& b, std::vector<capture>& streams, const sandbox_re
     }
     poll_streams(streams);
   }
+  result.cpu_seconds = clock.cpu_seconds();
+  result.chance_seconds = clock.own_seconds();
   return status;
 }
 
@@ -811,6 +928,7 @@ class box_registration {
 
 void set_outcome(sandbox_result& result, std::optional<int> status) {
   if (result.outcome == sandbox_outcome::timed_out ||
+      result.outcome == sandbox_outcome::too_busy ||
       result.outcome == sandbox_outcome::interrupted)
     return;
   result.outcome = sandbox_outcome::exited;
@@ -917,7 +1035,7 @@ sandbox_result run_sandboxed(const sandbox_request& request) {
   }
   streams.push_back(
       {std::move(channel.read), &result.channel, nullptr, request.limits.channel_cap_bytes});
-  const auto status = watch(b, streams, request, started + request.limits.timeout, result);
+  const auto status = watch(b, streams, request, started, result);
   streams.clear();  // closes what is still open
 
   // Nothing of the run may outlive it: not its group, not its cgroup, not the

@@ -6,7 +6,14 @@
 //     machine offers one), so that everything it starts can be found and
 //     killed afterwards; lab is a child subreaper, so that orphans that
 //     escape the group come back to it;
-//   * a wall-clock timeout, after which the whole box is killed;
+//   * a timeout, after which the whole box is killed. It is counted in the
+//     box's own time: wall time in which its threads were running or
+//     blocked, not time they waited for a CPU that other programs held
+//     (schedstat's run-queue delay). On a busy machine a correct program
+//     thus gets the time it needs; a deadlocked one (blocked) or one in an
+//     endless loop (running) uses its time up. If the machine leaves the box
+//     almost no time (wall time passes `busy_factor` timeouts), the run ends
+//     as too_busy: no verdict on the program;
 //   * its own network namespace with only a loopback, where the profile asks
 //     for it and the machine allows it (else a note says so);
 //   * a scratch folder of its own (LAB_SCRATCH_DIR, also TMPDIR), removed
@@ -64,7 +71,8 @@ struct sandbox_request {
 enum class sandbox_outcome {
   exited,           // exit_code is valid
   signaled,         // killed by term_signal (a crash, or the CPU limit)
-  timed_out,        // killed by lab after limits.timeout
+  timed_out,        // killed by lab after limits.timeout of the box's own time (see below)
+  too_busy,         // killed by lab: the machine left it no time to run (see below)
   interrupted,      // killed by lab because *cancel became true
   failed_to_start,  // fork/exec failed; error says why
 };
@@ -83,6 +91,11 @@ struct sandbox_result {
                                    // "none" (root, no cgroup, and nobody cannot reach the program)
   int leftovers_killed = 0;        // processes still alive after the run, killed by lab
   std::vector<std::string> notes;  // what the box could not do on this machine, in words
+  // At a timeout: what the box's threads were doing, as evidence for the
+  // verdict ("every thread was blocked", "it kept the CPU busy").
+  std::string timeout_evidence;
+  double cpu_seconds = 0;     // CPU the box's processes used (those still there at the end)
+  double chance_seconds = 0;  // the box's own time: see the timeout note above
   std::chrono::duration<double> elapsed{};
   std::string error;  // for failed_to_start
 };

@@ -53,6 +53,7 @@ run_story follow(const std::vector<std::string>& names, const run_result& run) {
       check.message = end->message;
       check.note = end->note;
       check.seconds = end->seconds;
+      check.undecided = end->undecided;
       story.finished[check.name] = check;
       story.open_check.clear();
     } else if (const auto* crash = std::get_if<p::check_crash>(&event)) {
@@ -82,6 +83,14 @@ std::string stop_problem(const run_result& run, const run_story& story) {
 bool stage_result::passed() const {
   return problem.empty() && !checks.empty() &&
          std::all_of(checks.begin(), checks.end(), [](const check_result& c) { return c.passed; });
+}
+
+bool stage_result::undecided() const {
+  const auto decided_failure = [](const check_result& c) {
+    return !c.passed && !c.undecided && !c.not_run;
+  };
+  return std::none_of(checks.begin(), checks.end(), decided_failure) &&
+         std::any_of(checks.begin(), checks.end(), [](const check_result& c) { return c.undecided; });
 }
 
 bool stage_result::not_started() const {
@@ -125,6 +134,7 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
       check.message =
           stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
       check.todo = stopped_at_todo;
+      check.undecided = run.outcome == run_outcome::too_busy;
       blamed = true;
       // Stuck or crashed inside this very check: the checks after it can
       // still be run, in a fresh program. Not after Ctrl-C, nor when the
@@ -136,7 +146,9 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
         attempt.resume_from = index + 1;
     } else {
       check.not_run = true;
-      check.message = "not run: the program stopped at an earlier check";
+      check.undecided = run.outcome == run_outcome::too_busy;
+      check.message = check.undecided ? "not run: the machine was too busy to decide"
+                                      : "not run: the program stopped at an earlier check";
     }
     stage.checks.push_back(check);
   }

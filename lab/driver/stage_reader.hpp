@@ -28,6 +28,9 @@ struct check_result {
   std::string message;   // why it failed; "" when it passed
   double seconds = 0;
   std::string note;  // what the check reported in passing (a measured figure), or ""
+  // Failed without a verdict on the code: the machine was too busy to
+  // decide (lab/progress.hpp, or the box's own clock in sandbox.hpp).
+  bool undecided = false;
 };
 
 struct stage_result {
@@ -37,6 +40,7 @@ struct stage_result {
   std::string problem;  // what stopped the program, if anything ("timed out after 30 s ...")
   bool passed() const;
   bool not_started() const;  // every failure is a lab::todo()
+  bool undecided() const;    // no check failed for certain, but some could not be decided
 };
 
 // One run of a stage's check program, read.

@@ -34,6 +34,10 @@ std::string style::fail_mark() const {
   return bad(unicode ? "✘" : "FAIL");
 }
 
+std::string style::undecided_mark() const {
+  return note(unicode ? "?" : "UNDECIDED");
+}
+
 style style_for(int fd) {
   style s;
   const char* no_color = std::getenv("NO_COLOR");

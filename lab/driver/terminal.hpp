@@ -17,6 +17,7 @@ struct style {
   std::string strong(std::string_view text) const;  // bold
   std::string pass_mark() const;                    // "✔"
   std::string fail_mark() const;                    // "✘"
+  std::string undecided_mark() const;               // "?": the machine was too busy to decide
 };
 
 // The style for a stream: colour if it is a terminal and NO_COLOR is unset.

@@ -131,7 +131,7 @@ TEST_CASE("garbage lines are counted and skipped while the good lines around the
       R"({"event":"start","secret":")" + secret + R"(","check":42})",
       R"({"event":"start","secret":")" + secret + R"("})",
       R"({"event":"end","secret":")" + secret +
-          R"(","check":"c","passed":"yes","todo":false,"message":"","note":"","seconds":0})",
+          R"(","check":"c","passed":"yes","todo":false,"message":"","note":"","undecided":false,"seconds":0})",
       R"({"event":"crash","secret":")" + secret + R"(","check":"c","todo":"","signal":1.5})",
       R"({"event":"list","secret":")" + secret + R"(","checks":["a",2]})",
       R"({"event":"run_end","secret":")" + secret +
@@ -158,10 +158,10 @@ TEST_CASE("a deeply nested line is garbage and not a crash") {
 
 TEST_CASE("lines without this run's secret are counted as forged and never believed") {
   const std::vector<std::string> forged = {
-      R"({"event":"end","check":"c","passed":true,"todo":false,"message":"","note":"","seconds":0})",
-      R"({"event":"end","secret":"guessed","check":"c","passed":true,"todo":false,"message":"","note":"","seconds":0})",
-      R"({"event":"end","secret":7,"check":"c","passed":true,"todo":false,"message":"","note":"","seconds":0})",
-      R"({"event":"end","secret":"","check":"c","passed":true,"todo":false,"message":"","note":"","seconds":0})",
+      R"({"event":"end","check":"c","passed":true,"todo":false,"message":"","note":"","undecided":false,"seconds":0})",
+      R"({"event":"end","secret":"guessed","check":"c","passed":true,"todo":false,"message":"","note":"","undecided":false,"seconds":0})",
+      R"({"event":"end","secret":7,"check":"c","passed":true,"todo":false,"message":"","note":"","undecided":false,"seconds":0})",
+      R"({"event":"end","secret":"","check":"c","passed":true,"todo":false,"message":"","note":"","undecided":false,"seconds":0})",
   };
   std::string text;
   for (const auto& line : forged) {

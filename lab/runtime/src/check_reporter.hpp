@@ -23,6 +23,12 @@
 #include "lab/protocol.hpp"
 #include "lab/todo.hpp"
 
+namespace lab::check::detail {
+// Why the check in progress is undecided (lab::check::undecided), cleared by
+// the call; "" if it is not. Defined in check_context.cpp.
+std::string take_undecided();
+}  // namespace lab::check::detail
+
 namespace lab::check {
 namespace {
 
@@ -81,6 +87,7 @@ class lab_reporter : public doctest::IReporter {
     message_.clear();
     note_.clear();
     lab::detail::clear_last_todo();
+    detail::take_undecided();  // a fresh check starts decidable
     ++tally.checks_run;
     send(protocol::check_start{name_});
     crash_context_enter(name_);  // after the start: a crash line never comes before it
@@ -91,15 +98,19 @@ class lab_reporter : public doctest::IReporter {
     if (!live_) return;
     stop_if_forked_child(name_);
     crash_context_leave();
-    const bool passed = stats.testCaseSuccess && message_.empty();
+    // A check that said it could not decide (lab/progress.hpp) fails
+    // without blaming the code, whatever its assertions said after that.
+    const std::string undecided = detail::take_undecided();
+    const bool passed = stats.testCaseSuccess && message_.empty() && undecided.empty();
     const std::string todo = lab::last_todo_message();
-    const bool at_todo = !passed && !todo.empty();
+    const bool at_todo = !passed && !todo.empty() && undecided.empty();
     if (!passed) ++tally.checks_failed;
     send(protocol::check_end{.check = name_,
                              .passed = passed,
                              .todo = at_todo,
-                             .message = at_todo ? todo : message_,
+                             .message = !undecided.empty() ? undecided : at_todo ? todo : message_,
                              .note = note_,
+                             .undecided = !undecided.empty(),
                              .seconds = stats.seconds});
   }
 

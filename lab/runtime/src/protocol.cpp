@@ -39,6 +39,7 @@ constexpr const char* passed = "passed";
 constexpr const char* todo = "todo";
 constexpr const char* message = "message";
 constexpr const char* note = "note";
+constexpr const char* undecided = "undecided";
 constexpr const char* seconds = "seconds";
 constexpr const char* signal = "signal";
 constexpr const char* checks_run = "checks_run";
@@ -101,6 +102,7 @@ void fields_of(E& e, F&& visit) {
   visit(field::todo, e.todo);
   visit(field::message, e.message);
   visit(field::note, e.note);
+  visit(field::undecided, e.undecided);
   visit(field::seconds, e.seconds);
 }
 // The signal comes last: crash_prefix() ends just before its digits.

@@ -112,6 +112,9 @@ struct check_end {
   bool todo = false;    // failed at a stub's lab::todo(): not started yet
   std::string message;  // why it failed; "" when it passed
   std::string note;     // a figure worth showing even when it passed, or ""
+  // Failed without a verdict on the code: the machine was too busy to
+  // decide (lab/progress.hpp). `message` says what was seen.
+  bool undecided = false;
   double seconds = 0;
   bool operator==(const check_end&) const = default;
 };
