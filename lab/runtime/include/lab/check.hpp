@@ -16,8 +16,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace lab::check {
 
@@ -38,6 +41,30 @@ bool under_tsan();
 struct timed {
   timed(int stage, std::function<void(long size, int workers)> body);
 };
+
+// Where two sequences first differ, in words, for a failure message:
+// "differs first at index 3: expected 7, got 9 (15 expected, 14 got)", or ""
+// when they are equal. doctest alone prints vectors as {?} == {?}.
+template <typename T>
+std::string first_difference(const std::vector<T>& expected, const std::vector<T>& got) {
+  std::ostringstream text;
+  const std::size_t common = std::min(expected.size(), got.size());
+  std::size_t at = 0;
+  while (at < common && expected[at] == got[at]) ++at;
+  if (at == common && expected.size() == got.size()) return "";
+  text << "differs first at index " << at << ": ";
+  if (at < expected.size())
+    text << "expected " << expected[at];
+  else
+    text << "expected nothing more";
+  text << ", ";
+  if (at < got.size())
+    text << "got " << got[at];
+  else
+    text << "got nothing more";
+  text << " (" << expected.size() << " expected, " << got.size() << " got)";
+  return text.str();
+}
 
 // Threads in this process now (entries in /proc/self/task).
 std::size_t thread_count();

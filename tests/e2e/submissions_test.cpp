@@ -1,0 +1,132 @@
+// The course's checks catch the mistakes students make: every wrong
+// submission in tests/fixtures/submissions/<exercise>/ must fail, with a
+// message that names its mistake (see the README there).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "lab_process.hpp"
+
+namespace fs = std::filesystem;
+using lab_test::run_lab;
+
+namespace {
+
+struct submission {
+  fs::path file;
+  std::string mistake;
+  std::string expect;
+  std::optional<int> stage;
+};
+
+// The header lines of one submission.
+submission read_submission(const fs::path& file) {
+  submission s{file, "", "", std::nullopt};
+  std::ifstream in(file);
+  const std::regex header(R"(^// (Mistake|Expect|Stage): (.*)$)");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch match;
+    if (!std::regex_match(line, match, header)) continue;
+    if (match[1] == "Mistake") s.mistake = match[2];
+    if (match[1] == "Expect") s.expect = match[2];
+    if (match[1] == "Stage") s.stage = std::stoi(match[2]);
+  }
+  return s;
+}
+
+std::vector<submission> submissions_for(const std::string& exercise) {
+  std::vector<submission> found;
+  const fs::path folder = lab_test::repository() / "tests/fixtures/submissions" / exercise;
+  if (!fs::exists(folder)) return found;
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.path().extension() == ".cpp") found.push_back(read_submission(entry.path()));
+  std::sort(found.begin(), found.end(),
+            [](const submission& a, const submission& b) { return a.file < b.file; });
+  return found;
+}
+
+// The exercise's file name in exercises/ (from info.json).
+std::string file_of(const std::string& exercise) {
+  std::ifstream info(lab_test::repository() / "exercises/info.json");
+  for (const auto& entry : nlohmann::json::parse(info)["exercises"])
+    if (entry["name"] == exercise) return entry.value("file", exercise + ".cpp");
+  FAIL("no exercise " << exercise);
+  return "";
+}
+
+// A copy of the course whose student file for `exercise` is `s`: the
+// course's own checks, solutions and lessons, by symbolic link.
+fs::path course_with(const std::string& exercise, const submission& s) {
+  const fs::path course = lab_test::fresh_temp_dir();
+  const fs::path repository = lab_test::repository();
+  fs::create_directories(course / "exercises");
+  fs::copy_file(repository / "exercises/info.json", course / "exercises/info.json");
+  fs::copy_file(s.file, course / "exercises" / file_of(exercise));
+  for (const char* folder : {"checks", "solutions", "lessons"})
+    fs::create_directory_symlink(repository / folder, course / folder);
+  return course;
+}
+
+bool some_check_says(const nlohmann::json& report, const std::string& text) {
+  for (const auto& check : report["checks"])
+    if (!check["passed"].get<bool>() &&
+        check["message"].get<std::string>().find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+// Every submission of `exercise` fails, and some failing check names its mistake.
+void every_submission_fails(const std::string& exercise, std::size_t at_least) {
+  const auto all = submissions_for(exercise);
+  CHECK(all.size() >= at_least);
+  for (const auto& s : all) {
+    INFO(s.file.filename().string(), ": ", s.mistake);
+    REQUIRE_FALSE(s.mistake.empty());
+    REQUIRE_FALSE(s.expect.empty());
+    const fs::path course = course_with(exercise, s);
+    std::vector<std::string> args = {"--course", course.string(), "exercise", exercise,
+                                     "--no-timings", "--json"};
+    if (s.stage) {
+      args.push_back("--stage");
+      args.push_back(std::to_string(*s.stage));
+    }
+    const auto run = run_lab(args);
+    INFO(run.out, run.err);
+    CHECK(run.exit_code == 1);
+    const auto report = lab_test::output_json(run);
+    CHECK(report["build"]["ok"] == true);  // a wrong answer, not a compile error
+    CHECK(report["passed"] == false);
+    CHECK_MESSAGE(some_check_says(report, s.expect), "no failing check says \"", s.expect, "\"");
+    fs::remove_all(course);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every wrong primes submission fails and names its mistake") {
+  every_submission_fails("primes", 1);
+}
+
+TEST_CASE("every wrong counter submission fails and names its mistake") {
+  every_submission_fails("counter", 1);
+}
+
+TEST_CASE("every wrong gil submission fails and names its mistake") {
+  every_submission_fails("gil", 1);
+}
+
+TEST_CASE("every wrong bank submission fails and names its mistake") {
+  every_submission_fails("bank", 1);
+}
+
+TEST_CASE("every wrong fib_dispatch submission fails and names its mistake") {
+  every_submission_fails("fib_dispatch", 1);
+}
