@@ -16,6 +16,11 @@ namespace {
 namespace p = protocol;
 
 const char* const race_check_name = "has no data race (ThreadSanitizer)";
+const char* const lock_order_advice =
+    ". Two threads took the same two locks in opposite orders: that is a deadlock waiting to "
+    "happen, even if nothing deadlocked in this run (something else, such as another lock, "
+    "may have kept them apart). Take locks in one fixed order, or together with "
+    "std::scoped_lock";
 
 // The box for one run of exercise `e`'s check program, in `mode`, for
 // `stage`. Every run of a check program starts here.
@@ -94,7 +99,13 @@ std::string summarize_tsan(const std::string& err, const std::string& student_fi
     }
   }
   if (headline.empty()) return "";
-  return frames.empty() ? headline : headline + " at " + frames;
+  std::string summary = frames.empty() ? headline : headline + " at " + frames;
+  // This report is about an order, not a deadlock that happened: say why it
+  // still fails the stage, or a student whose own gate made the deadlock
+  // impossible this time learns the wrong lesson.
+  if (headline.find("lock-order-inversion") != std::string::npos)
+    summary += lock_order_advice;
+  return summary;
 }
 
 // Runs the stage's checks again in a ThreadSanitizer build and adds one
@@ -159,7 +170,14 @@ timing_result time_row(const course& c, const exercise& e, const std::filesystem
   keep_notes(r, run);
   if (const auto* timed = run.first<p::timing>()) timing.samples = timed->samples;
   if (const auto* failed = run.first<p::timing_error>()) timing.error = failed->message;
-  if (timing.samples.empty() && timing.error.empty()) timing.error = run.stop_reason();
+  // Timings run only after the stage passed: a timing run that hangs or
+  // crashes found a mistake the checks missed, and must say so rather than
+  // sit quietly under "All stages pass".
+  if (timing.samples.empty() && timing.error.empty() && !run.stop_reason().empty())
+    timing.error = fmt::format(
+        "{}. The checks passed, but this run did not: your code has a mistake the checks "
+        "missed (tell your instructor, so that the course catches it)",
+        run.stop_reason());
   if (timing.samples.empty() && timing.error.empty())
     timing.error = "the timing run reported no figures";
   if (!timing.samples.empty()) timing.median = median_of(timing.samples);

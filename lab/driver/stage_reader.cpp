@@ -59,7 +59,9 @@ run_story follow(const std::vector<std::string>& names, const run_result& run) {
     } else if (const auto* crash = std::get_if<p::check_crash>(&event)) {
       story.crash = *crash;
     } else if (const auto* child = std::get_if<p::forked_child_returned>(&event)) {
-      story.forked_child = child->check;
+      // The first check it disturbed is where the mistake is; later ones
+      // only show its consequences.
+      if (story.forked_child.empty()) story.forked_child = child->check;
     } else if (std::holds_alternative<p::run_end>(event)) {
       story.reached_end = true;
     }

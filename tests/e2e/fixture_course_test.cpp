@@ -315,3 +315,14 @@ TEST_CASE("lab with no arguments where progress cannot be kept says so in one li
   CHECK(run.err.find("cannot use /dev/null/lab") != std::string::npos);
   CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
 }
+
+TEST_CASE("a timing run that hangs after the checks passed says that the checks missed it") {
+  const auto run = lab_test::run_lab({"--course", lab_test::fixture_course().string(), "exercise",
+                                      "hangs_when_timed"});
+  INFO(run.out, run.err);
+  CHECK(run.out.find("All 1 stage of hangs_when_timed pass") != std::string::npos);
+  CHECK(run.out.find("could not time: timed out after 2 s: every thread was blocked") !=
+        std::string::npos);
+  CHECK(run.out.find("your code has a mistake the checks missed") != std::string::npos);
+  CHECK(nothing_left_of("hangs_when_timed"));
+}
