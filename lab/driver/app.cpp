@@ -89,6 +89,8 @@ progress_store& app_context::progress() {
   if (!progress_) {
     progress_.emplace(progress_file_for(the_course().root));
     if (!progress_->warning().empty()) *err << progress_->warning() << "\n";
+  } else {
+    progress_->reload();
   }
   return *progress_;
 }
@@ -149,9 +151,9 @@ std::vector<std::pair<std::string, std::string>> app_context::settings_env() {
   return settings_environment(progress().data().value("settings", nlohmann::json::object()));
 }
 
-void app_context::save_progress() {
+void app_context::update_progress(const std::function<void(progress_store&)>& change) {
   try {
-    progress().save();
+    progress().update(change);
   } catch (const std::exception& error) {
     *err << "warning: progress not saved: " << error.what() << "\n";
   }

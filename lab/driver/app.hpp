@@ -42,14 +42,16 @@ struct app_context {
 
   // The course, loaded on first use. Throws course_error.
   const course& the_course();
-  // The progress file of the course, loaded on first use; prints its warning once.
+  // The progress file of the course, read again from disk at each call (so
+  // that the REPL sees what other lab commands wrote); prints a warning once.
   progress_store& progress();
   // The course's lessons, loaded on first use; a malformed file is reported
   // once on the error stream and the others still load.
   const lesson_set& lessons();
-  // Saves the progress file; if that fails, warns and carries on (a lost
-  // record of progress must not stop the student's work).
-  void save_progress();
+  // Changes the progress file: `change` is applied to what is on disk now,
+  // under a lock (progress_store::update). If that fails, warns and carries
+  // on (a lost record of progress must not stop the student's work).
+  void update_progress(const std::function<void(progress_store&)>& change);
   // The student's GIL settings as environment variables (settings.hpp);
   // empty when every setting is at its default.
   std::vector<std::pair<std::string, std::string>> settings_env();

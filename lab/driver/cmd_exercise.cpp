@@ -28,15 +28,16 @@ struct exercise_options {
 // Merges this run into the student's progress: stages that passed now are
 // added, stages that failed now are removed; done when all stages pass.
 void record_progress(app_context& context, const exercise& e, const exercise_result& r) {
-  progress_store& progress = context.progress();
-  std::vector<int> passed = progress.exercise(e.name).value("stages_passed", std::vector<int>{});
-  for (const auto& stage : r.stages) {
-    std::erase(passed, stage.number);
-    if (stage.passed()) passed.push_back(stage.number);
-  }
-  std::sort(passed.begin(), passed.end());
-  progress.record_run(e.name, passed.size() == e.stages.size(), passed);
-  context.save_progress();
+  context.update_progress([&](progress_store& progress) {
+    std::vector<int> passed = progress.exercise(e.name).value("stages_passed", std::vector<int>{});
+    for (const auto& stage : r.stages) {
+      if (stage.interrupted) continue;  // Ctrl-C: it keeps what it had
+      std::erase(passed, stage.number);
+      if (stage.passed()) passed.push_back(stage.number);
+    }
+    std::sort(passed.begin(), passed.end());
+    progress.record_run(e.name, passed.size() == e.stages.size(), passed);
+  });
 }
 
 int run_exercise_command(const exercise_options& options, code_source source,

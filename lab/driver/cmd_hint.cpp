@@ -26,9 +26,8 @@ int run_hint(const hint_options& options, app_context& context) {
                                 e->name, e->file);
     return exit_code::ok;
   }
-  progress_store& progress = context.progress();
-  auto& record = progress.exercise(e->name);
-  const int shown = std::min(record.value("hints_shown", 0), total);
+  const nlohmann::json* record = context.progress().find_exercise(e->name);
+  const int shown = std::min(record == nullptr ? 0 : record->value("hints_shown", 0), total);
   const int upto = options.all ? std::max(shown, 1) : std::min(shown + 1, total);
   for (int i = options.all ? 1 : upto; i <= upto; ++i)
     *context.out << s.strong(fmt::format("Hint {} of {}:", i, total)) << "\n"
@@ -42,10 +41,11 @@ int run_hint(const hint_options& options, app_context& context) {
     *context.out << s.note(fmt::format(
                         "`lab hint {}` again for the next one; --all repeats those seen.", e->name))
                  << "\n";
-  if (upto > shown) {
-    record["hints_shown"] = upto;
-    context.save_progress();
-  }
+  if (upto > shown)
+    context.update_progress([&](progress_store& progress) {
+      auto& fresh = progress.exercise(e->name);  // another lab may have shown more meanwhile
+      fresh["hints_shown"] = std::max(fresh.value("hints_shown", 0), upto);
+    });
   return exit_code::ok;
 }
 

@@ -46,11 +46,11 @@ int run_lesson(const lesson_options& options, app_context& context) {
   const style s = style_for(1);
   const int width = terminal_width(1);
   const int first = options.slide.value_or(1), last = options.slide.value_or(count);
-  for (int i = first; i <= last; ++i) {
+  for (int i = first; i <= last; ++i)
     *context.out << render_slide(*l, static_cast<std::size_t>(i - 1), s, width) << "\n";
-    mark_slide_seen(context.progress(), l->key, i);
-  }
-  context.save_progress();
+  context.update_progress([&](progress_store& progress) {
+    for (int i = first; i <= last; ++i) mark_slide_seen(progress, l->key, i);
+  });
   return exit_code::ok;
 }
 

@@ -17,8 +17,6 @@ struct settings_options {
 };
 
 int run_settings(const settings_options& options, app_context& context) {
-  auto& stored = context.progress().data()["settings"];
-  if (!stored.is_object()) stored = nlohmann::json::object();
 
   // Check every assignment before changing anything: all or nothing.
   std::vector<std::pair<std::string, std::string>> changes;
@@ -46,14 +44,19 @@ int run_settings(const settings_options& options, app_context& context) {
     }
     changes.emplace_back(key, value);
   }
-  if (options.reset) stored = nlohmann::json::object();
-  for (const auto& [key, value] : changes) {
-    if (value == find_setting(key)->default_value)
-      stored.erase(key);  // the default is kept by saying nothing
-    else
-      stored[key] = value;
-  }
-  if (options.reset || !changes.empty()) context.save_progress();
+  if (options.reset || !changes.empty())
+    context.update_progress([&](progress_store& progress) {
+      auto& stored = progress.data()["settings"];
+      if (options.reset || !stored.is_object()) stored = nlohmann::json::object();
+      for (const auto& [key, value] : changes) {
+        if (value == find_setting(key)->default_value)
+          stored.erase(key);  // the default is kept by saying nothing
+        else
+          stored[key] = value;
+      }
+    });
+  const nlohmann::json stored =
+      context.progress().data().value("settings", nlohmann::json::object());
 
   for (const auto& s : known_settings()) {
     const bool changed = stored.contains(s.key);

@@ -128,6 +128,10 @@ void race_check(const course& c, const exercise& e, const run_options& options, 
   spec.profile.cpu_seconds *= 4;
   const run_result run = run_in_box(spec);
   keep_notes(r, run);
+  if (run.outcome == run_outcome::interrupted) {  // Ctrl-C: no verdict, not a failure
+    stage.interrupted = true;
+    return;
+  }
   const std::string file =
       options.source == code_source::exercise ? "exercises/" + e.file : "solutions/" + e.file;
   const std::string report = summarize_tsan(run.err, file);
@@ -218,7 +222,15 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
 
   for (const auto& info : e.stages) {
     if (options.stage && *options.stage != info.number) continue;
-    if (options.cancel != nullptr && options.cancel->load()) break;
+    if (options.cancel != nullptr && options.cancel->load()) {
+      // Listed, so that the summary after Ctrl-C names every stage.
+      stage_result skipped;
+      skipped.number = info.number;
+      skipped.title = info.title;
+      skipped.interrupted = true;
+      result.stages.push_back(std::move(skipped));
+      continue;
+    }
     stage_result stage = check_stage(c, e, result.build.program, options, info.number, result);
     const bool wants_race_check = std::find(e.race_check_stages.begin(), e.race_check_stages.end(),
                                             info.number) != e.race_check_stages.end();

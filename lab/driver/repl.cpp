@@ -54,8 +54,9 @@ repl_state* completing_for = nullptr;
 void show_slide(repl_state& r) {
   app_context& c = *r.context;
   *c.out << render_slide(*r.current, r.slide, style_for(1), terminal_width(1)) << "\n";
-  mark_slide_seen(c.progress(), r.current->key, static_cast<int>(r.slide) + 1);
-  c.save_progress();
+  const int number = static_cast<int>(r.slide) + 1;
+  c.update_progress(
+      [&](progress_store& progress) { mark_slide_seen(progress, r.current->key, number); });
 }
 
 int open_lesson(repl_state& r, const std::string& name) {

@@ -23,6 +23,14 @@ void print_build_failure(std::ostream& out, const exercise_result& r, const styl
 void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
   out << "\n" << s.strong(fmt::format("Stage {}", stage.number));
   if (!stage.title.empty()) out << s.strong(": " + stage.title);
+  if (stage.interrupted) {
+    out << s.note(stage.checks.empty() ? "  (not run: interrupted)"
+                                       : "  (interrupted: no verdict, nothing recorded)");
+    if (stage.checks.empty()) {
+      out << "\n";
+      return;
+    }
+  }
   if (stage.not_started()) {
     // Every check stopped at the stub's TODO: one line says it all.
     auto todo = std::find_if(stage.checks.begin(), stage.checks.end(),
@@ -113,6 +121,12 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
     out << s.good(fmt::format("All {} stage{} of {} pass.", r.stages.size(), plural, e.name));
     if (r.source == code_source::exercise && !e.lesson.empty())
       out << fmt::format(" Back to the lesson: lab lesson {}", e.lesson);
+  } else if (std::any_of(r.stages.begin(), r.stages.end(),
+                         [](const stage_result& x) { return x.interrupted; })) {
+    const auto stopped = std::count_if(r.stages.begin(), r.stages.end(),
+                                       [](const stage_result& x) { return x.interrupted; });
+    out << s.note(fmt::format("Interrupted: {} of {} stage{} pass, {} without a verdict.", passed,
+                              r.stages.size(), plural, stopped));
   } else {
     out << s.bad(fmt::format("{} of {} stage{} pass.", passed, r.stages.size(), plural));
     if (r.source == code_source::exercise)
@@ -132,6 +146,7 @@ json exercise_json(const exercise_result& r) {
     stages.push_back({{"stage", stage.number},
                       {"title", stage.title},
                       {"passed", stage.passed()},
+                      {"interrupted", stage.interrupted},
                       {"problem", stage.problem},
                       {"checks", stage_checks}});
   }

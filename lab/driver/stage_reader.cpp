@@ -83,7 +83,7 @@ std::string stop_problem(const run_result& run, const run_story& story) {
 }  // namespace
 
 bool stage_result::passed() const {
-  return problem.empty() && !checks.empty() &&
+  return !interrupted && problem.empty() && !checks.empty() &&
          std::all_of(checks.begin(), checks.end(), [](const check_result& c) { return c.passed; });
 }
 
@@ -224,6 +224,7 @@ stage_result run_stage(const std::vector<std::string>& names, int number, const 
     if (!resume) break;
     first += attempt.resume_from;
   }
+  stage.interrupted = cancel != nullptr && cancel->load();
   return stage;
 }
 

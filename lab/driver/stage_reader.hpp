@@ -38,6 +38,9 @@ struct stage_result {
   std::string title;
   std::vector<check_result> checks;
   std::string problem;  // what stopped the program, if anything ("timed out after 30 s ...")
+  // Ctrl-C stopped it before its verdict was complete: neither passed nor
+  // failed, and nothing of it is recorded in the student's progress.
+  bool interrupted = false;
   bool passed() const;
   bool not_started() const;  // every failure is a lab::todo()
   bool undecided() const;    // no check failed for certain, but some could not be decided

@@ -1,13 +1,19 @@
 #include "state.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/core.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "lab/unique_fd.hpp"
 
 namespace lab {
 namespace fs = std::filesystem;
@@ -27,7 +33,14 @@ nlohmann::json fresh() {
 
 }  // namespace
 
-progress_store::progress_store(fs::path file) : file_(std::move(file)), data_(fresh()) {
+progress_store::progress_store(fs::path file) : file_(std::move(file)), data_(fresh()) { load(); }
+
+void progress_store::reload() {
+  if (!file_.empty()) load();
+}
+
+void progress_store::load() {
+  data_ = fresh();
   std::error_code ec;
   if (!fs::exists(file_, ec)) return;
   std::ifstream in(file_);
@@ -42,7 +55,13 @@ progress_store::progress_store(fs::path file) : file_(std::move(file)), data_(fr
       data_["lessons"] = nlohmann::json::object();
     return;
   }
-  const fs::path aside = file_.string() + ".corrupt-" + now_text("{:%Y%m%d-%H%M%S}");
+  // A name no earlier backup has: the time, this process, and a count.
+  static int backups = 0;
+  fs::path aside;
+  do {
+    aside = file_.string() + ".corrupt-" + now_text("{:%Y%m%d-%H%M%S}") +
+            fmt::format("-{}-{}", getpid(), ++backups);
+  } while (fs::exists(aside, ec));
   fs::rename(file_, aside, ec);
   warning_ = ec ? fmt::format(
                       "warning: {} is unreadable and could not be moved aside ({}); progress will "
@@ -52,6 +71,23 @@ progress_store::progress_store(fs::path file) : file_(std::move(file)), data_(fr
                               file_.string(), aside.string());
   if (ec) file_.clear();
 }
+
+void progress_store::update(const std::function<void(progress_store&)>& change) {
+  if (file_.empty()) {  // the unreadable file could not be moved aside: leave it alone
+    change(*this);
+    return;
+  }
+  std::error_code ec;
+  fs::create_directories(file_.parent_path(), ec);
+  const fs::path lock_file = file_.parent_path() / "progress.lock";
+  const unique_fd lock(open(lock_file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644));
+  if (!lock) throw std::runtime_error(fmt::format("cannot open {}", lock_file.string()));
+  while (flock(lock.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw std::runtime_error(fmt::format("cannot lock {}", lock_file.string()));
+  load();  // what is on disk now: other commands' updates are kept
+  change(*this);
+  save();
+}  // closing the lock file releases the lock
 
 nlohmann::json& progress_store::exercise(const std::string& name) {
   auto& record = data_["exercises"][name];

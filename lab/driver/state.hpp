@@ -2,13 +2,22 @@
 // or $LAB_STATE_DIR/progress.json) recording exercises passed, hints shown,
 // and (for the lessons) slides seen.
 //
-// What a student earned is never lost: the file is written atomically
-// (a temporary file, then rename), and a file that cannot be read is moved
-// aside with a warning, never silently overwritten.
+// What a student earned is never lost:
+//   * every change is a locked read-merge-write (update): an advisory lock on
+//     progress.lock beside the file, the file read again from disk, the change
+//     applied to what is there, the result written back. Two lab commands at
+//     once (a hint during an exercise run, the REPL in one terminal and
+//     `lab exercise` in another) each keep the other's update: the
+//     read-modify-write race the course teaches, avoided with a lock;
+//   * the file is written atomically (a temporary file, then rename);
+//   * a file that cannot be read is moved aside under a name of its own with
+//     a warning, never silently overwritten.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +26,8 @@ namespace lab {
 class progress_store {
  public:
   // Loads `file` if it exists. A corrupt file is renamed to
-  // "<file>.corrupt-<time>", and warning() says so.
+  // "<file>.corrupt-<time>-<pid>-<n>" (never onto an earlier one), and
+  // warning() says so.
   explicit progress_store(std::filesystem::path file);
 
   // The record of one exercise: {"status": "failing"|"done", "passed_at": ...,
@@ -28,14 +38,23 @@ class progress_store {
   // Records a run's verdict (and the date, the first time it passes).
   void record_run(const std::string& name, bool passed, const std::vector<int>& stages_passed);
 
-  // Writes the file atomically. Throws std::runtime_error if it cannot.
-  void save() const;
+  // Applies `change` to the progress as it is on disk now, and writes the
+  // result back, all under the lock: see the top of this file. Afterwards
+  // this store holds what was written. Throws std::runtime_error if the
+  // file cannot be written.
+  void update(const std::function<void(progress_store&)>& change);
+
+  // Reads the file again (what other lab commands may have written).
+  void reload();
 
   const std::string& warning() const { return warning_; }
   const std::filesystem::path& file() const { return file_; }
   nlohmann::json& data() { return data_; }
 
  private:
+  void load();        // from file_, setting a corrupt file aside
+  void save() const;  // atomically; the caller holds the lock
+
   std::filesystem::path file_;
   nlohmann::json data_;
   std::string warning_;

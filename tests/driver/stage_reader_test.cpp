@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -199,4 +200,18 @@ TEST_CASE("names a doctest filter cannot select are not resumed") {
   const auto stage = lab::run_stage(names, 1, "", runner, nullptr);
   CHECK(runs == 1);
   CHECK(stage.checks[1].not_run);
+}
+
+TEST_CASE("a stage stopped by Ctrl-C is interrupted and neither passes nor fails") {
+  std::atomic<bool> cancel{false};
+  const lab::stage_runner runner = [&](const std::vector<std::string>&, bool) {
+    cancel.store(true);  // Ctrl-C arrives while the program runs
+    lab::run_result run = exited({p::check_start{"first"}});
+    run.outcome = lab::run_outcome::interrupted;
+    return run;
+  };
+  const auto stage = lab::run_stage(three, 1, "", runner, &cancel);
+  CHECK(stage.interrupted);
+  CHECK_FALSE(stage.passed());
+  CHECK(stage.checks[0].message == "interrupted");
 }
