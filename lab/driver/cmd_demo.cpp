@@ -2,6 +2,7 @@
 // show_demo is also what the REPL's `run` calls.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <ostream>
 
 #include "app.hpp"
@@ -20,7 +21,15 @@ struct demo_options {
 
 int run_demo_command(const demo_options& options, app_context& context) {
   if (options.list || options.name.empty()) {
-    for (const auto& demo : available_demos()) *context.out << demo.name << "\n";
+    // Each demo with what it shows and its parameters (from its registration).
+    const auto demos = available_demos();
+    std::size_t width = 0;
+    for (const auto& demo : demos) width = std::max(width, demo.name.size());
+    for (const auto& demo : demos) {
+      *context.out << fmt::format("{:<{}}  {}\n", demo.name, width, demo.summary);
+      if (!demo.params_help.empty())
+        *context.out << fmt::format("{:<{}}  {}\n", "", width, demo.params_help);
+    }
     return exit_code::ok;
   }
   demo_params overrides;
