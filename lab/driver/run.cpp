@@ -54,8 +54,10 @@ std::string seconds_text(std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::string run_result::stop_reason() const {
-  const std::string task_cap =
-      fmt::format("it hit the limit of {} processes and threads (a fork bomb?)", profile.max_tasks);
+  const std::string task_cap = fmt::format(
+      "it hit the limit of {} processes and threads (a fork bomb, or a worker count above the "
+      "limit?)",
+      profile.max_tasks);
   switch (outcome) {
     case run_outcome::timed_out:
       // Said from what the box saw its threads do, never guessed.

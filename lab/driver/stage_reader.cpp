@@ -164,6 +164,16 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
     stage.checks.push_back(check);
   }
 
+  if (run.task_limit_hit) {
+    check_result check;
+    check.name = "stays within the limit of processes and threads";
+    check.message = fmt::format(
+        "it hit the limit of {} processes and threads, so some fork() or thread creation failed "
+        "(a fork bomb, or a worker count above the limit?)",
+        run.profile.max_tasks);
+    stage.checks.push_back(check);
+  }
+
   // Evidence that something other than the harness wrote verdicts: the stage
   // fails, whatever the checks said.
   const int foreign = run.rejected.garbage + run.rejected.forged + run.rejected.oversized;

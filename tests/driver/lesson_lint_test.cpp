@@ -59,24 +59,29 @@ std::string problem(const lesson_source& s, int line, const std::string& what) {
   return s.lesson.file.filename().string() + ":" + std::to_string(line) + ": " + what;
 }
 
-// The line of the file, at `from` or after, that reads `text` (the start of
-// the slide, `from`, if none does).
-int line_of(const lesson_source& s, int from, const std::string& text) {
-  for (std::size_t i = static_cast<std::size_t>(std::max(from, 1)); i <= s.lines.size(); ++i)
-    if (s.lines[i - 1] == text) return static_cast<int>(i);
-  return from;
-}
+// One line of a slide's prose and where it is in the file.
+struct prose_line {
+  int line = 0;
+  std::string text;
+};
 
-// The lines of a slide's prose: its title and its body outside code blocks.
-std::vector<std::string> prose_lines(const lab::slide& sl) {
-  std::vector<std::string> prose = {sl.title};
+// The lines of a slide's prose: its title, then its body outside code blocks
+// (the body has no directive blocks: they are found again in the file, in
+// order, to give each line its number).
+std::vector<prose_line> prose_lines(const lesson_source& s, const lab::slide& sl) {
+  std::vector<prose_line> prose = {{sl.line, sl.title}};
+  std::size_t next = static_cast<std::size_t>(sl.line);  // index of the line after the title
   bool in_code = false;
-  for (const auto& line : split_lines(sl.body)) {
-    if (line.rfind("```", 0) == 0) {
+  for (const auto& text : split_lines(sl.body)) {
+    std::size_t at = next;
+    while (at < s.lines.size() && s.lines[at] != text) ++at;
+    const int line = at < s.lines.size() ? static_cast<int>(at + 1) : sl.line;
+    if (at < s.lines.size()) next = at + 1;
+    if (text.rfind("```", 0) == 0) {
       in_code = !in_code;
       continue;
     }
-    if (!in_code) prose.push_back(line);
+    if (!in_code) prose.push_back({line, text});
   }
   return prose;
 }
@@ -88,10 +93,10 @@ std::vector<std::string> next_slide_on_last_slide(const lesson_source& s) {
   std::vector<std::string> found;
   const lab::slide& last = s.lesson.slides.back();
   static const std::regex next_slide("next slide", std::regex::icase);
-  for (const auto& line : prose_lines(last))
-    if (std::regex_search(line, next_slide))
-      found.push_back(problem(s, line_of(s, last.line, line),
-                              "\"next slide\" on the last slide of the lesson: there is none"));
+  for (const auto& [line, text] : prose_lines(s, last))
+    if (std::regex_search(text, next_slide))
+      found.push_back(
+          problem(s, line, "\"next slide\" on the last slide of the lesson: there is none"));
   return found;
 }
 
@@ -102,13 +107,12 @@ std::vector<std::string> repeated_next(const lesson_source& s) {
   std::vector<std::string> found;
   std::map<std::string, int> first_pointer, first_next_line;
   for (const auto& sl : s.lesson.slides) {
-    for (const auto& line : prose_lines(sl)) {
-      if (line.rfind("Next:", 0) != 0) continue;
-      const int where = line_of(s, sl.line, line);
-      const auto [at, fresh] = first_next_line.emplace(line, where);
+    for (const auto& [line, text] : prose_lines(s, sl)) {
+      if (text.rfind("Next:", 0) != 0) continue;
+      const auto [at, fresh] = first_next_line.emplace(text, line);
       if (!fresh)
-        found.push_back(problem(s, where, "\"" + line + "\" again (first at line " +
-                                              std::to_string(at->second) + ")"));
+        found.push_back(problem(s, line, "\"" + text + "\" again (first at line " +
+                                             std::to_string(at->second) + ")"));
     }
     if (sl.exercise) {  // a slide's pointer comes last on it
       const auto [at, fresh] = first_pointer.emplace(sl.exercise->name, sl.exercise->line);
@@ -130,9 +134,9 @@ std::vector<std::string> lecture_numbers(const lesson_source& s) {
       "|(^|[ (\u2013-])0[0-9][0-9](?![0-9]|[.,'][0-9])",  // "and 004", not "0.064" or "10,000"
       std::regex::icase);
   for (const auto& sl : s.lesson.slides)
-    for (const auto& line : prose_lines(sl))
-      if (std::regex_search(line, by_number))
-        found.push_back(problem(s, line_of(s, sl.line, line),
+    for (const auto& [line, text] : prose_lines(s, sl))
+      if (std::regex_search(text, by_number))
+        found.push_back(problem(s, line,
                                 "a lecture cited by number: name its subject instead "
                                 "(\"the primes lecture\", lessons/README.md)"));
   return found;
@@ -144,11 +148,11 @@ std::vector<std::string> glued_numbered_items(const lesson_source& s) {
   std::vector<std::string> found;
   static const std::regex numbered_item(" *[0-9]+[.)] .*");
   for (const auto& sl : s.lesson.slides) {
-    const auto prose = prose_lines(sl);
+    const auto prose = prose_lines(s, sl);
     for (std::size_t i = 2; i < prose.size(); ++i)  // prose[0] is the title
-      if (std::regex_match(prose[i], numbered_item) &&
-          prose[i - 1].find_first_not_of(' ') != std::string::npos)
-        found.push_back(problem(s, line_of(s, sl.line, prose[i]),
+      if (std::regex_match(prose[i].text, numbered_item) &&
+          prose[i - 1].text.find_first_not_of(' ') != std::string::npos)
+        found.push_back(problem(s, prose[i].line,
                                 "a numbered item glued to the line before: the renderer runs "
                                 "them into one paragraph; use a \"-\" list"));
   }
@@ -271,10 +275,9 @@ TEST_CASE("each lint rule finds its glitch in a sample lesson that has it") {
   const auto numbers = in_sample(lecture_numbers);
   REQUIRE(numbers.size() == 1);  // one line, however many numbers it cites
   CHECK(numbers[0].rfind("05-sample.md:3: a lecture cited by number", 0) == 0);
-  CHECK(lecture_numbers(lesson_source{lab::parse_lesson("lessons/05-sample.md",
-                                                        "# S\n\nat 0.064 ms, 10,000 clients, "
-                                                        "1'000'000 steps\n"),
-                                      {}})
+  const std::string not_lectures = "# S\n\nat 0.064 ms, 10,000 clients, 1'000'000 steps\n";
+  CHECK(lecture_numbers({lab::parse_lesson("lessons/05-sample.md", not_lectures),
+                         split_lines(not_lectures)})
             .empty());
 
   const auto glued = in_sample(glued_numbered_items);

@@ -215,3 +215,13 @@ TEST_CASE("a stage stopped by Ctrl-C is interrupted and neither passes nor fails
   CHECK_FALSE(stage.passed());
   CHECK(stage.checks[0].message == "interrupted");
 }
+
+TEST_CASE("a run that hit the task limit fails a check that names the limit") {
+  auto run = exited(all_pass(three));
+  run.task_limit_hit = true;
+  run.profile.max_tasks = 40;
+  const auto stage = read(run);
+  CHECK_FALSE(stage.passed());
+  CHECK(stage.checks.back().name == "stays within the limit of processes and threads");
+  CHECK(stage.checks.back().message.find("limit of 40 processes and threads") != std::string::npos);
+}
