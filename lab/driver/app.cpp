@@ -159,6 +159,18 @@ void app_context::update_progress(const std::function<void(progress_store&)>& ch
   }
 }
 
+CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text.empty() || text.size() > 20 ||
+            text.find_first_not_of("0123456789") != std::string::npos ||
+            (text.size() == 20 && text > "18446744073709551615"))
+          return "a seed is a whole number from 0 to 18446744073709551615";
+        return "";
+      },
+      "0 to 2^64-1");
+}
+
 const exercise* find_exercise_or_explain(app_context& context, const std::string& name) {
   const course& c = context.the_course();
   if (const exercise* e = c.find(name)) return e;

@@ -99,6 +99,10 @@ void mark_slide_seen(progress_store& progress, const std::string& lesson_key, in
 int show_demo(app_context& context, const std::string& name, const demo_params& defaults,
               const demo_params& overrides);
 
+// Accepts a seed: a whole number from 0 to 2^64-1, written in digits only
+// (CLI11 alone would wrap "-1" round to 18446744073709551615).
+CLI::Validator seed_validator();
+
 // Subcommand registration, one per cmd_*.cpp file.
 void setup_list(CLI::App& app, app_context& context);
 void setup_exercise(CLI::App& app, app_context& context);

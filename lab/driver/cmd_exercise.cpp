@@ -89,6 +89,10 @@ int run_exercise_command(const exercise_options& options, code_source source,
   return exit_code_for(result);
 }
 
+// More workers than this is not a timing question but a fork bomb: the box's
+// task limit would refuse them anyway.
+constexpr int max_workers = 128;
+
 CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* name, const char* help,
                             code_source source) {
   auto options = std::make_shared<exercise_options>();
@@ -96,10 +100,13 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
   sub->add_option("name", options->name, "The exercise (lab list shows them)")->required();
   sub->add_option("--stage", options->stage, "Check only this stage (1, 2, ...)");
   sub->add_option("--workers", options->workers,
-                  "Worker counts for the timing table, e.g. --workers 1,2,4")
+                  fmt::format("Worker counts for the timing table, e.g. --workers 1,2,4 (each 1 to "
+                              "{})",
+                              max_workers))
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--seed", options->seed, "Seed for the random inputs (a failure names its seed)");
+      ->check(CLI::Range(1, max_workers).description(""));
+  sub->add_option("--seed", options->seed, "Seed for the random inputs (a failure names its seed)")
+      ->check(seed_validator());
   sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
   sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
   context.runners[sub] = [options, source, &context] {

@@ -74,7 +74,7 @@ void setup_grade(CLI::App& app, app_context& context) {
       ->capture_default_str();
   sub->add_option("--output", options->output,
                   "Write the report to this file instead of standard output");
-  sub->add_option("--seed", options->seed, "Seed for the random inputs");
+  sub->add_option("--seed", options->seed, "Seed for the random inputs")->check(seed_validator());
   context.runners[sub] = [options, &context] { return run_grade(*options, context); };
 }
 

@@ -117,7 +117,10 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
                                     [](const stage_result& x) { return x.passed(); });
   const char* plural = r.stages.size() == 1 ? "" : "s";
   out << "\n";
-  if (r.passed()) {
+  if (r.passed() && r.stages.size() == 1 && e.stages.size() > 1) {  // --stage N
+    out << s.good(fmt::format("Stage {} of {} of {} passes.", r.stages.front().number,
+                              e.stages.size(), e.name));
+  } else if (r.passed()) {
     out << s.good(fmt::format("All {} stage{} of {} pass.", r.stages.size(), plural, e.name));
     if (r.source == code_source::exercise && !e.lesson.empty())
       out << fmt::format(" Back to the lesson: lab lesson {}", e.lesson);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "lab_process.hpp"
 
@@ -77,4 +79,25 @@ TEST_CASE("a stage that does not exist is refused with the valid range") {
   const auto run = run_lab({"exercise", "primes", "--stage", "7"});
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("primes has stages 1 to 3") != std::string::npos);
+}
+
+TEST_CASE("bad worker counts and seeds are usage errors that state the bounds") {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"exercise", "primes", "--workers", "0"},
+           {"exercise", "primes", "--workers", "1,200"},
+           {"exercise", "primes", "--seed", "-1"},
+           {"grade", "--seed", "twelve"}}) {
+    const auto run = lab_test::run_lab(args);
+    INFO(run.err);
+    CHECK(run.exit_code == 2);
+    CHECK((run.err.find("1 to 128") != std::string::npos ||
+           run.err.find("from 0 to 18446744073709551615") != std::string::npos));
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("a pass of one chosen stage says which stage of how many") {
+  const auto run = lab_test::run_lab({"solution", "primes", "--stage", "1", "--no-timings"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("Stage 1 of 3 of primes passes.") != std::string::npos);
 }
