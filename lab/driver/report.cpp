@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <sstream>
 
 namespace lab {
 namespace {
@@ -48,6 +49,11 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
       out << "  " << (check.undecided ? s.undecided_mark() : s.fail_mark()) << " " << check.name;
       if (!check.message.empty()) out << s.note(" — ") << check.message;
       out << "\n";
+      if (!check.output.empty()) {  // the program's own words, set apart from lab's
+        out << s.note("      your program printed (last lines):") << "\n";
+        std::istringstream lines(check.output);
+        for (std::string line; std::getline(lines, line);) out << s.note("      │ ") << line << "\n";
+      }
     }
   }
 }
@@ -55,7 +61,8 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
 json check_json(const check_result& c, int stage) {
   return {{"name", c.name},       {"passed", c.passed},   {"message", c.message},
           {"stage", stage},       {"todo", c.todo},       {"not_run", c.not_run},
-          {"seconds", c.seconds}, {"note", c.note},       {"undecided", c.undecided}};
+          {"seconds", c.seconds}, {"note", c.note},       {"undecided", c.undecided},
+          {"output", c.output}};
 }
 
 // The attribute-safe one-line form of a failure message.

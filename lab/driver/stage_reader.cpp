@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <utility>
 
 #include "sandbox.hpp"  // describe_signal
 
@@ -87,6 +89,39 @@ bool stage_result::passed() const {
          std::all_of(checks.begin(), checks.end(), [](const check_result& c) { return c.passed; });
 }
 
+std::string output_tail(const run_result& run, std::size_t lines) {
+  std::vector<std::string> kept;
+  for (const std::string* stream : {&run.err, &run.out}) {
+    std::istringstream text(*stream);
+    for (std::string line; std::getline(text, line);) {
+      if (line.size() > 200) line = line.substr(0, 200) + "...";
+      kept.push_back(line);
+    }
+  }
+  if (kept.size() > lines) kept.erase(kept.begin(), kept.end() - static_cast<long>(lines));
+  std::string tail;
+  for (const auto& line : kept) tail += line + "\n";
+  return tail;
+}
+
+std::string advice_for(const std::string& output) {
+  // What the C++ runtime prints before it aborts, and what it usually means.
+  static const std::pair<const char*, const char*> known[] = {
+      {"terminate called without an active exception",
+       "a std::thread was destroyed while still joinable: join() or detach() it first"},
+      {"terminate called after throwing",
+       "an exception escaped a thread (or main): nothing caught it"},
+      {"Resource temporarily unavailable",
+       "a thread or process could not be created: too many at once?"},
+      {"double free or corruption", "memory was freed twice, or written past its end"},
+      {"stack smashing detected", "a local array was written past its end"},
+      {"pure virtual method called", "an object was used after (or while) it was destroyed"},
+  };
+  for (const auto& [text, advice] : known)
+    if (output.find(text) != std::string::npos) return advice;
+  return "";
+}
+
 bool stage_result::undecided() const {
   const auto decided_failure = [](const check_result& c) {
     return !c.passed && !c.undecided && !c.not_run;
@@ -137,6 +172,11 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
           stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
       check.todo = stopped_at_todo;
       check.undecided = run.outcome == run_outcome::too_busy;
+      if (!stopped_at_todo) {
+        check.output = output_tail(run);
+        if (const std::string advice = advice_for(check.output); !advice.empty())
+          check.message += " (" + advice + ")";
+      }
       blamed = true;
       // Stuck or crashed inside this very check: the checks after it can
       // still be run, in a fresh program. Not after Ctrl-C, nor when the

@@ -31,6 +31,10 @@ struct check_result {
   // Failed without a verdict on the code: the machine was too busy to
   // decide (lab/progress.hpp, or the box's own clock in sandbox.hpp).
   bool undecided = false;
+  // For the check that stopped the program (a crash, a timeout): the last
+  // lines the program printed (stderr, then stdout), where its own
+  // explanation usually is ("terminate called without an active exception").
+  std::string output = {};
 };
 
 struct stage_result {
@@ -55,6 +59,13 @@ struct stage_attempt {
   std::size_t resume_from = 0;
   bool timed_out = false;  // the run was stopped by its timeout
 };
+
+// The last `lines` lines of what a run printed (stderr, then stdout), each
+// cut to 200 characters; "" if it printed nothing.
+std::string output_tail(const run_result& run, std::size_t lines = 12);
+
+// A line of advice for a crash message the C++ runtime printed, or "".
+std::string advice_for(const std::string& output);
 
 // Turns one run of the checks `names` (in the order the program runs them)
 // into check results.

@@ -334,3 +334,13 @@ TEST_CASE("a timing run that hangs after the checks passed says that the checks 
   CHECK(run.out.find("your code has a mistake the checks missed") != std::string::npos);
   CHECK(nothing_left_of("hangs_when_timed"));
 }
+
+TEST_CASE("a crash shows what the program printed and advice for the runtime's message") {
+  const auto run = run_fixture("forgot_join");
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("crashed: SIGABRT (aborted) (a std::thread was destroyed while still "
+                     "joinable: join() or detach() it first)") != std::string::npos);
+  CHECK(run.out.find("your program printed (last lines):") != std::string::npos);
+  CHECK(run.out.find("│ terminate called without an active exception") != std::string::npos);
+}
