@@ -56,7 +56,8 @@ std::vector<submission> submissions_for(const std::string& exercise) {
 // The exercise's file name in exercises/ (from info.json).
 std::string file_of(const std::string& exercise) {
   std::ifstream info(lab_test::repository() / "exercises/info.json");
-  for (const auto& entry : nlohmann::json::parse(info)["exercises"])
+  const auto course = nlohmann::json::parse(info);  // alive for the whole loop
+  for (const auto& entry : course["exercises"])
     if (entry["name"] == exercise) return entry.value("file", exercise + ".cpp");
   FAIL("no exercise " << exercise);
   return "";
