@@ -151,8 +151,8 @@ int run_fix(const char* title, long rounds, std::chrono::microseconds pause, tak
 }
 
 int run_deadlock(const params& p) {
-  const long rounds = p.number("rounds", 50);
-  const auto pause = std::chrono::microseconds(p.number("pause_us", 1000));
+  const long rounds = p.number("rounds");
+  const auto pause = std::chrono::microseconds(p.number("pause_us"));
   if (show_the_deadlock() != 0) return 1;
   fmt::print("\nThe fixes, with {} transfers each way and a {} us pause while holding a lock:\n",
              rounds, pause.count());
@@ -162,9 +162,14 @@ int run_deadlock(const params& p) {
   return status;
 }
 
+// Each fix runs 2 x rounds transfers one at a time, each holding a lock for
+// pause_us: at most 2 x 1,000 x 10 ms = 20 s, inside run_fix's 30 s watch.
 const registration deadlock_demo{
-    {"lock.deadlock", "two locks taken in opposite orders: the deadlock seen, and two fixes",
-     "rounds=N pause_us=N", run_deadlock}};
+    {.name = "lock.deadlock",
+     .summary = "two locks taken in opposite orders: the deadlock seen, and two fixes",
+     .params = {param::number("rounds", 50, {1, 1'000}),
+                param::number("pause_us", 1000, {0, 10'000})},
+     .run = run_deadlock}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -70,9 +70,9 @@ increment_costs time_increments(long threads, long total, int repeats) {
 }
 
 int run_counter(const params& p) {
-  const auto thread_counts = p.numbers("threads", {1, 2});
-  const long total = p.number("increments", 10'000'000);
-  const int repeats = static_cast<int>(p.number("repeats", 5));
+  const auto thread_counts = p.numbers("threads");
+  const long total = p.number("increments");
+  const int repeats = static_cast<int>(p.number("repeats"));
   fmt::print("{} increments of one shared counter; median of {} runs each after a warm-up\n\n",
              total, repeats);
   fmt::print("{:>8} {:>16} {:>16} {:>9}\n", "threads", "mutex ns/incr", "atomic ns/incr", "ratio");
@@ -93,9 +93,15 @@ int run_counter(const params& p) {
   return 0;
 }
 
-const registration counter_demo{{"lock.counter",
-                                 "the cost of an increment with a mutex and with an atomic",
-                                 "threads=1,2 increments=N repeats=N", run_counter}};
+// Each row runs 2 x (repeats + 1) times: 100 million contended mutex
+// increments take several seconds each time.
+const registration counter_demo{
+    {.name = "lock.counter",
+     .summary = "the cost of an increment with a mutex and with an atomic",
+     .params = {param::numbers("threads", {1, 2}, {1, 64}),
+                param::number("increments", 10'000'000, {1'000, 100'000'000}),
+                param::number("repeats", 5, {1, 20})},
+     .run = run_counter}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -1,6 +1,8 @@
 // lab-demos: runs one registered demo. `lab-demos --list` lists the demos
 // (to lab as demo_listed events on the result channel; to a person, as
-// text); `lab-demos NAME key=value ...` runs one.
+// text; `--list --json` for tools); `lab-demos NAME key=value ...` runs one.
+// Every parameter is checked against the demo's declarations before it
+// starts: a value out of range is a usage error (exit 2), and the demo never runs.
 #include <fmt/core.h>
 
 #include <iostream>
@@ -11,55 +13,69 @@
 #include <lab/settings.hpp>
 
 #include "demo.hpp"
+#include "listing.hpp"
 
-int main(int argc, char** argv) {
-  // First: the channel's variables leave the environment before anything
-  // else runs (a demo's child processes do not see them either).
-  lab::demos::use_channel(lab::protocol::take_channel_from_environment());
-  using lab::demos::registry;
-  if (argc < 2) {
-    std::cerr << "usage: lab-demos NAME [key=value ...] | --list\n";
-    return 2;
-  }
-  const std::string name = argv[1];
-  if (name == "--list") {
-    for (const auto& [key, d] : registry()) {
-      if (lab::demos::channel().connected())
-        lab::demos::channel().send(
-            lab::protocol::demo_listed{d.name, d.summary, d.params_help, d.limits});
-      else
-        std::cout << fmt::format("{:<22} {}\n", d.name, d.summary);
-    }
-    return 0;
-  }
-  auto found = registry().find(name);
-  if (found == registry().end()) {
-    std::cerr << fmt::format("lab-demos: no demo named '{}'\n", name);
-    return 2;
-  }
+namespace {
+
+constexpr int usage_error = 2;  // as lab's own: a word or a value the demo cannot take
+constexpr const char* usage = "usage: lab-demos NAME [key=value ...] | --list [--json]\n";
+
+// Runs `d` with the key=value words in argv[first...].
+int run_demo(const lab::demos::demo& d, int argc, char** argv, int first) {
   std::map<std::string, std::string> values;
-  for (int i = 2; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     const std::string word = argv[i];
     const auto equals = word.find('=');
     if (equals == std::string::npos || equals == 0) {
-      std::cerr << fmt::format("demo {}: \"{}\" is not key=value (parameters: {})\n", name, word,
-                               found->second.params_help);
-      return 2;
+      std::cerr << fmt::format("demo {}: \"{}\" is not key=value (parameters: {})\n", d.name, word,
+                               lab::demos::params_help(d.params));
+      return usage_error;
     }
     values[word.substr(0, equals)] = word.substr(equals + 1);
   }
   for (const auto& problem : lab::apply_settings_from_environment())
     std::cerr << fmt::format("lab settings: {} (using the default)\n", problem);
-  const lab::demos::params params(values);
   try {
-    const int code = found->second.run(params);
-    for (const auto& key : params.unused())
-      std::cerr << fmt::format("note: demo {} has no parameter '{}' (parameters: {})\n", name, key,
-                               found->second.params_help);
-    return code;
+    const lab::demos::params params(d.params, values);  // every value checked, before the run
+    for (const auto& key : params.unknown())
+      std::cerr << fmt::format("note: demo {} has no parameter '{}' (parameters: {})\n", d.name,
+                               key, lab::demos::params_help(d.params));
+    return d.run(params);
   } catch (const lab::demos::bad_param& error) {
-    std::cerr << fmt::format("demo {}: {} (parameters: {})\n", name, error.what(),
-                             found->second.params_help);
-    return 2;
+    std::cerr << fmt::format("demo {}: {}\n", d.name, error.what());
+    return usage_error;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First: the channel's variables leave the environment before anything
+  // else runs (a demo's child processes do not see them either).
+  lab::demos::use_channel(lab::protocol::take_channel_from_environment());
+  if (argc < 2) {
+    std::cerr << usage;
+    return usage_error;
+  }
+  const std::string name = argv[1];
+  if (name == "--list") {
+    const std::string format = argc > 2 ? argv[2] : "";
+    if (format.empty() && lab::demos::channel().connected())
+      lab::demos::list_for_lab();
+    else if (format.empty())
+      lab::demos::list_for_people(std::cout);
+    else if (format == "--json")
+      lab::demos::list_as_json(std::cout);
+    else {
+      std::cerr << usage;
+      return usage_error;
+    }
+    return 0;
+  }
+  const auto found = lab::demos::registry().find(name);
+  if (found == lab::demos::registry().end()) {
+    std::cerr << fmt::format("lab-demos: no demo named '{}'\n", name);
+    return usage_error;
+  }
+  return run_demo(found->second, argc, argv, 2);
 }

@@ -45,13 +45,19 @@ unsigned cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// The ranges both demos accept. Trial division grows with end squared: at
+// end=300,000 one run takes about 5 s of CPU, and every worker count runs it
+// repeats + 1 times (40 s at the defaults). 64 workers are 64 processes in stage 3.
+constexpr bounds worker_counts{1, 64};
+constexpr bounds ends{1, 300'000};
+constexpr bounds repeat_counts{1, 20};
+
 int run_primes(const params& p) {
-  const long stage = p.number("stage", 1);
-  if (stage < 1 || stage > 3) throw bad_param("stage must be 1, 2 or 3");
-  const auto workers = p.numbers("workers", {1, 5});
-  const bool native = p.flag("native", false);
-  const long end = p.number("end", 40'000);
-  const int repeats = static_cast<int>(p.number("repeats", 3));
+  const long stage = p.number("stage");
+  const auto workers = p.numbers("workers");
+  const bool native = p.flag("native");
+  const long end = p.number("end");
+  const int repeats = static_cast<int>(p.number("repeats"));
   const stage_entry& entry = stages[stage - 1];
   fmt::print("primes below {}, stage {} ({}), is_prime {}\n", end, stage, entry.title,
              native ? "native (releases the GIL)" : "interpreted (holds the GIL)");
@@ -69,9 +75,9 @@ int run_primes(const params& p) {
 }
 
 int run_contrast(const params& p) {
-  const auto workers = p.numbers("workers", {1, 2, 4});
-  const long end = p.number("end", 40'000);
-  const int repeats = static_cast<int>(p.number("repeats", 3));
+  const auto workers = p.numbers("workers");
+  const long end = p.number("end");
+  const int repeats = static_cast<int>(p.number("repeats"));
   fmt::print("primes below {} on std::threads: is_prime holding the GIL, then releasing it\n", end);
   fmt::print("median of {} runs after a warm-up; this machine has {} cores\n\n", repeats, cores());
   fmt::print("{:>8} {:>14} {:>9} {:>14} {:>9}\n", "workers", "under the GIL", "speedup",
@@ -91,12 +97,19 @@ int run_contrast(const params& p) {
   return 0;
 }
 
-const registration primes_demo{{"primes",
-                                "time one stage of the primes solution, 1 worker against N",
-                                "stage=1|2|3 workers=1,5 native=0|1 end=N repeats=N", run_primes}};
-const registration contrast_demo{{"gil.contrast",
-                                  "threads under the GIL against threads without it",
-                                  "workers=1,2,4 end=N repeats=N", run_contrast}};
+const registration primes_demo{
+    {.name = "primes",
+     .summary = "time one stage of the primes solution, 1 worker against N",
+     .params = {param::number("stage", 1, {1, 3}), param::numbers("workers", {1, 5}, worker_counts),
+                param::flag("native", false), param::number("end", 40'000, ends),
+                param::number("repeats", 3, repeat_counts)},
+     .run = run_primes}};
+const registration contrast_demo{
+    {.name = "gil.contrast",
+     .summary = "threads under the GIL against threads without it",
+     .params = {param::numbers("workers", {1, 2, 4}, worker_counts),
+                param::number("end", 40'000, ends), param::number("repeats", 3, repeat_counts)},
+     .run = run_contrast}};
 
 }  // namespace
 }  // namespace lab::demos

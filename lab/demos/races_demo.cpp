@@ -86,10 +86,10 @@ double percent(long part, long whole) {
 }
 
 int run_counter(const params& p) {
-  const long threads = p.number("threads", 2);
-  const long iterations = p.number("iterations", 1'000'000);
-  const auto windows = p.numbers("window", {0, 50, 500});
-  const bool under_gil = p.flag("gil", false);
+  const long threads = p.number("threads");
+  const long iterations = p.number("iterations");
+  const auto windows = p.numbers("window");
+  const bool under_gil = p.flag("gil");
   const long expected = threads * iterations;
   fmt::print("{} threads x {} increments of one shared counter{}\n\n", threads, iterations,
              under_gil ? ", under the GIL analogue" : "");
@@ -126,13 +126,13 @@ int run_counter(const params& p) {
 }
 
 int run_bank(const params& p) {
-  const long balance_start = p.number("balance", 25);
-  const long withdraw = p.number("withdraw", 25);
-  const long trials = p.number("trials", 200);
+  const long balance_start = p.number("balance");
+  const long withdraw = p.number("withdraw");
+  const long trials = p.number("trials");
   // The slow step between the check and the act (a database call, say). A
   // sleep lets the other withdrawal run its check meanwhile, even when both
   // threads share one core.
-  const long delay_us = p.number("delay_us", 1000);
+  const long delay_us = p.number("delay_us");
   long both_succeeded = 0;
   for (long trial = 0; trial < trials; ++trial) {
     std::atomic<long> balance{balance_start};
@@ -160,10 +160,25 @@ int run_bank(const params& p) {
   return 0;
 }
 
-const registration counter_demo{{"race.counter", "threads lose updates to a shared counter",
-                                 "threads=N iterations=N window=0,50,500 gil=0|1", run_counter}};
-const registration bank_demo{{"race.bank", "two withdrawals from one balance both succeed",
-                              "balance=N withdraw=N trials=N delay_us=N", run_bank}};
+// Every thread does all its iterations, each with `window` spins: at the
+// largest values (16 x 10 million x 10,000 spins) that is hours, but each of
+// them alone, with the others at their defaults, takes seconds to a minute.
+const registration counter_demo{
+    {.name = "race.counter",
+     .summary = "threads lose updates to a shared counter",
+     .params = {param::number("threads", 2, {1, 16}),
+                param::number("iterations", 1'000'000, {1, 10'000'000}),
+                param::numbers("window", {0, 50, 500}, {0, 10'000}), param::flag("gil", false)},
+     .run = run_counter}};
+// Amounts in whole dollars, never negative; each trial sleeps delay_us once,
+// so 10,000 trials of 10 ms are under two minutes.
+const registration bank_demo{{.name = "race.bank",
+                              .summary = "two withdrawals from one balance both succeed",
+                              .params = {param::number("balance", 25, {0, 1'000'000}),
+                                         param::number("withdraw", 25, {1, 1'000'000}),
+                                         param::number("trials", 200, {1, 10'000}),
+                                         param::number("delay_us", 1000, {0, 10'000})},
+                              .run = run_bank}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -41,7 +41,7 @@ int run_stepper(const params& p) {
                protocol::env::course_dir);
     return 2;
   }
-  const std::string name = p.text("program", "counter");
+  const std::string name = p.text("program");
   stepper::model m;
   try {
     m = stepper::load_model(stepper::model_file(course, name));
@@ -50,12 +50,11 @@ int run_stepper(const params& p) {
     for (const auto& each : stepper::model_names(course)) names += " " + each;
     throw bad_param(fmt::format("program={}: {} (programs:{})", name, error.what(), names));
   }
-  const int threads = static_cast<int>(p.number("threads", m.threads));
-  if (threads < 1 || threads > 4) throw bad_param("threads= should be 1 to 4");
+  const int threads = static_cast<int>(p.given("threads") ? p.number("threads") : m.threads);
   fmt::print("{}\nEach of {} threads runs these steps; each step is atomic:\n{}\n", m.summary,
              threads, stepper::show_program(m));
 
-  std::string schedule = p.text("schedule", "");
+  std::string schedule = p.text("schedule");
   if (schedule.empty()) {
     const stepper::exploration e = stepper::explore(m, threads);
     fmt::print("Every order the scheduler could choose:\n{}\n",
@@ -79,12 +78,16 @@ int run_stepper(const params& p) {
   return 0;
 }
 
-const registration stepper_demo{{
-    "race.stepper",
-    "every interleaving of a racing program, counted; a bad one replayed",
-    "program=counter|counter_locked|bank threads=N schedule=ABAB...",
-    run_stepper,
-}};
+// 1 to 4 threads, as `lab step --threads`: the explorer visits every
+// interleaving, and their number multiplies with each thread added.
+const registration stepper_demo{
+    {.name = "race.stepper",
+     .summary = "every interleaving of a racing program, counted; a bad one replayed",
+     .params = {param::text("program", "counter",
+                            "a program of lessons/stepper (counter, bank...)"),
+                param::number_or("threads", "the program's own", {1, 4}),
+                param::text("schedule", "", "a schedule such as ABAB")},
+     .run = run_stepper}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -83,8 +83,8 @@ std::string essentials(const std::string& report) {
 }
 
 int run_tsan(const params& p) {
-  const bool fixed = p.flag("fixed", false);
-  const bool full = p.flag("full", false);
+  const bool fixed = p.flag("fixed");
+  const bool full = p.flag("full");
   const fs::path source = fs::path(LAB_DEMOS_SOURCE_DIR) / "programs" / "racy_counter.cpp";
   char folder_template[] = "/tmp/lab-tsan-XXXXXX";
   if (mkdtemp(folder_template) == nullptr) {
@@ -137,8 +137,10 @@ int run_tsan(const params& p) {
   return 0;
 }
 
-const registration tsan_demo{{"race.tsan", "ThreadSanitizer reports the racy counter's data race",
-                              "fixed=0|1 full=0|1", run_tsan}};
+const registration tsan_demo{{.name = "race.tsan",
+                              .summary = "ThreadSanitizer reports the racy counter's data race",
+                              .params = {param::flag("fixed", false), param::flag("full", false)},
+                              .run = run_tsan}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -75,7 +75,10 @@ demo_outcome run_demo(const demo_request& request) {
       outcome.metrics.push_back(*metric);
   switch (run.outcome) {
     case run_outcome::exited:
-      outcome.exit_code = run.exit_code == 0 ? exit_code::ok : exit_code::failed;
+      // lab-demos exits 2 for a parameter out of its range: the user's to fix.
+      outcome.exit_code = run.exit_code == 0   ? exit_code::ok
+                          : run.exit_code == 2 ? exit_code::bad_usage
+                                               : exit_code::failed;
       if (run.exit_code != 0) outcome.problem = fmt::format("exited with {}", run.exit_code);
       break;
     case run_outcome::interrupted:

@@ -6,7 +6,6 @@
 // rule that stopped working cannot pass unnoticed).
 #include <doctest/doctest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -111,16 +110,16 @@ std::vector<std::string> repeated_next(const lesson_source& s) {
       if (text.rfind("Next:", 0) != 0) continue;
       const auto [at, fresh] = first_next_line.emplace(text, line);
       if (!fresh)
-        found.push_back(problem(s, line, "\"" + text + "\" again (first at line " +
-                                             std::to_string(at->second) + ")"));
+        found.push_back(problem(
+            s, line, "\"" + text + "\" again (first at line " + std::to_string(at->second) + ")"));
     }
     if (sl.exercise) {  // a slide's pointer comes last on it
       const auto [at, fresh] = first_pointer.emplace(sl.exercise->name, sl.exercise->line);
       if (!fresh)
-        found.push_back(problem(
-            s, sl.exercise->line,
-            "a second pointer to exercise " + sl.exercise->name + " (the first is at line " +
-                std::to_string(at->second) + "): the lesson's end would say \"Next:\" twice"));
+        found.push_back(problem(s, sl.exercise->line,
+                                "a second pointer to exercise " + sl.exercise->name +
+                                    " (the first is at line " + std::to_string(at->second) +
+                                    "): the lesson's end would say \"Next:\" twice"));
     }
   }
   return found;
@@ -130,7 +129,7 @@ std::vector<std::string> repeated_next(const lesson_source& s) {
 std::vector<std::string> lecture_numbers(const lesson_source& s) {
   std::vector<std::string> found;
   static const std::regex by_number(
-      "lectures? +[0-9]"                                 // "lecture 3", "Lectures 001 (...)"
+      "lectures? +[0-9]"                                  // "lecture 3", "Lectures 001 (...)"
       "|(^|[ (\u2013-])0[0-9][0-9](?![0-9]|[.,'][0-9])",  // "and 004", not "0.064" or "10,000"
       std::regex::icase);
   for (const auto& sl : s.lesson.slides)
@@ -276,8 +275,8 @@ TEST_CASE("each lint rule finds its glitch in a sample lesson that has it") {
   REQUIRE(numbers.size() == 1);  // one line, however many numbers it cites
   CHECK(numbers[0].rfind("05-sample.md:3: a lecture cited by number", 0) == 0);
   const std::string not_lectures = "# S\n\nat 0.064 ms, 10,000 clients, 1'000'000 steps\n";
-  CHECK(lecture_numbers({lab::parse_lesson("lessons/05-sample.md", not_lectures),
-                         split_lines(not_lectures)})
+  CHECK(lecture_numbers(
+            {lab::parse_lesson("lessons/05-sample.md", not_lectures), split_lines(not_lectures)})
             .empty());
 
   const auto glued = in_sample(glued_numbered_items);

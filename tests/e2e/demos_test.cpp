@@ -1,13 +1,123 @@
 // End-to-end: each demo prints the effect it exists to show, in the shape
 // the lessons describe. Races are probabilistic, so these tests check the
 // report's shape and its arithmetic, not how many updates were lost.
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "lab_process.hpp"
 
 using lab_test::run_lab;
+
+namespace {
+
+// Runs lab-demos itself, as lab does inside its box, but without the box:
+// lab reports every demo that did not exit 0 as 1, and these tests want the
+// program's own exit code (2 for a usage error). A run still going after
+// `seconds` is ended by SIGALRM and counts as a crash (-1).
+lab_test::lab_run run_demos_program(const std::vector<std::string>& args, unsigned seconds = 60) {
+  const auto folder = lab_test::fresh_temp_dir();
+  const auto out_file = folder / "out", err_file = folder / "err";
+  std::vector<std::string> argv = {std::string(LAB_TEST_BINARY_DIR) + "/lab/demos/lab-demos"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> pointers;
+  for (auto& arg : argv) pointers.push_back(arg.data());
+  pointers.push_back(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+    dup2(open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+    alarm(seconds);  // kept across execv: the program itself is ended
+    execv(pointers[0], pointers.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  lab_test::lab_run run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = lab_test::read_text(out_file);
+  run.err = lab_test::read_text(err_file);
+  std::filesystem::remove_all(folder);
+  return run;
+}
+
+// Values a declared parameter must refuse: just below and just above its
+// range, a word, and for lists one value too many. None for text, which the
+// demo checks itself.
+std::vector<std::string> values_to_refuse(const nlohmann::json& spec) {
+  const std::string kind = spec["kind"];
+  const double min = spec["min"], max = spec["max"];
+  if (kind == "flag") return {"2", "maybe"};
+  if (kind == "text") return {};
+  std::vector<std::string> values;
+  if (kind == "reals") {
+    values = {fmt::format("{}", min > 0 ? min / 2 : min - 1),
+              fmt::format("{}", max > 0 ? max * 2 : max + 1)};
+  } else {
+    values = {fmt::format("{}", static_cast<long>(min) - 1),
+              fmt::format("{}", static_cast<long>(max) + 1)};
+  }
+  values.push_back("x");
+  if (kind == "numbers" || kind == "reals") {
+    const std::string fits =
+        kind == "reals" ? fmt::format("{}", min) : fmt::format("{}", static_cast<long>(min));
+    std::string list = fits;
+    for (std::size_t i = 0; i < spec["max_values"].get<std::size_t>(); ++i) list += "," + fits;
+    values.push_back(list);
+  }
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("every demo refuses a value outside each declared range with exit 2 before it starts") {
+  const auto listing = run_demos_program({"--list", "--json"});
+  REQUIRE(listing.exit_code == 0);
+  const auto demos = lab_test::output_json(listing);
+  REQUIRE(demos.size() >= 15);
+  int refused = 0;
+  for (const auto& demo : demos) {
+    const std::string name = demo["name"];
+    CHECK_FALSE(demo["params_help"].get<std::string>().empty());
+    for (const auto& spec : demo["params"]) {
+      for (const auto& value : values_to_refuse(spec)) {
+        const std::string word = spec["name"].get<std::string>() + "=" + value;
+        const auto run = run_demos_program({name, word});
+        INFO("lab-demos ", name, " ", word, "\nstdout: ", run.out, "\nstderr: ", run.err);
+        CHECK(run.exit_code == 2);
+        CHECK(run.out.empty());  // the demo never started
+        CHECK(run.err.rfind(fmt::format("demo {}: {}", name, spec["name"].get<std::string>()), 0) ==
+              0);
+        CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);  // one line
+        ++refused;
+      }
+    }
+  }
+  CHECK(refused > 100);
+}
+
+TEST_CASE("lab-demos lists each demo's parameters with their ranges and defaults") {
+  const auto run = run_demos_program({"--list"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("threads=1..16, default 2;") != std::string::npos);
+  CHECK(run.out.find("interval_ms=a list of up to 8 in 0.001..20, default 5,1,0.1") !=
+        std::string::npos);
+}
+
+TEST_CASE("lab demo refuses an out of range parameter with one line and never runs the demo") {
+  const auto run = run_lab({"demo", "race.counter", "threads=100000"});
+  CHECK(run.exit_code == 1);  // lab's own code for a demo that failed, not 3: nothing crashed
+  CHECK(run.err.find("demo race.counter: threads=100000 is out of range: 1 to 16\n") !=
+        std::string::npos);
+  CHECK(run.out.find("threads x") == std::string::npos);
+}
 
 TEST_CASE("race.counter reports expected and actual totals and the updates lost") {
   const auto run =
@@ -86,10 +196,10 @@ TEST_CASE("gil.handoff reports the median wait per switch interval and its ratio
   CHECK(intervals == std::vector<std::string>{"1", "2"});
 }
 
-TEST_CASE("a demo parameter that is not a number is refused with the demo's parameters") {
+TEST_CASE("a demo parameter that is not a number is refused with its range") {
   const auto run = run_lab({"demo", "race.counter", "threads=two"});
   CHECK(run.exit_code == 1);
-  CHECK(run.err.find("threads=two is not a number") != std::string::npos);
+  CHECK(run.err.find("threads=two is not a whole number from 1 to 16") != std::string::npos);
 }
 
 TEST_CASE("gil.convoy prints a row per switch interval whose ratio matches its p99 columns") {
