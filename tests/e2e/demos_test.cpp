@@ -113,7 +113,7 @@ TEST_CASE("lab-demos lists each demo's parameters with their ranges and defaults
 
 TEST_CASE("lab demo refuses an out of range parameter with one line and never runs the demo") {
   const auto run = run_lab({"demo", "race.counter", "threads=100000"});
-  CHECK(run.exit_code == 1);  // lab's own code for a demo that failed, not 3: nothing crashed
+  CHECK(run.exit_code == 2);  // a usage error: the student's to fix (not 3: nothing crashed)
   CHECK(run.err.find("demo race.counter: threads=100000 is out of range: 1 to 16\n") !=
         std::string::npos);
   CHECK(run.out.find("threads x") == std::string::npos);
@@ -198,7 +198,7 @@ TEST_CASE("gil.handoff reports the median wait per switch interval and its ratio
 
 TEST_CASE("a demo parameter that is not a number is refused with its range") {
   const auto run = run_lab({"demo", "race.counter", "threads=two"});
-  CHECK(run.exit_code == 1);
+  CHECK(run.exit_code == 2);
   CHECK(run.err.find("threads=two is not a whole number from 1 to 16") != std::string::npos);
 }
 
