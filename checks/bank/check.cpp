@@ -13,6 +13,8 @@
 // check under ThreadSanitizer, which sees races that happened to lose no
 // money.
 #include <lab/check.hpp>
+#include <lab/check/lockstep.hpp>
+#include <lab/check/watched_threads.hpp>
 #include <lab/progress.hpp>
 
 #include <algorithm>
@@ -25,9 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "lockstep.hpp"
 #include "waiting_transfer.hpp"
-#include "watched_threads.hpp"
 
 class coarse_bank;
 class fine_bank;
@@ -40,6 +40,9 @@ long bank_balance(const fine_bank& bank, int account);
 std::mutex& account_mutex(fine_bank& bank, int account);
 void destroy(coarse_bank* bank);
 void destroy(fine_bank* bank);
+
+namespace lockstep = lab::check::lockstep;
+namespace watched = lab::check::watched;
 
 namespace {
 

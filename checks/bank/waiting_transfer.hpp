@@ -29,9 +29,11 @@
 #include <thread>
 #include <vector>
 
-#include "watched_threads.hpp"
+#include <lab/check/watched_threads.hpp>
 
 namespace waiting {
+
+namespace watched = lab::check::watched;
 
 // True when thread `tid` of this process sleeps in the kernel waiting for
 // the mutex `m`: a futex wait on its address. A std::mutex is a

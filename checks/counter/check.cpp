@@ -11,6 +11,8 @@
 // The driver adds a ThreadSanitizer pass for both stages, which sees a plain
 // data race even when no update happened to be lost.
 #include <lab/check.hpp>
+#include <lab/check/lockstep.hpp>
+#include <lab/check/watched_threads.hpp>
 
 #include <memory>
 #include <random>
@@ -19,8 +21,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "lockstep.hpp"
-#include "watched_threads.hpp"
 
 class locked_counter;
 class atomic_counter;
@@ -32,6 +32,9 @@ locked_counter* make_locked_counter();
 atomic_counter* make_atomic_counter();
 void destroy(locked_counter* c);
 void destroy(atomic_counter* c);
+
+namespace lockstep = lab::check::lockstep;
+namespace watched = lab::check::watched;
 
 namespace {
 

@@ -28,10 +28,6 @@ run_spec spec_for(const demo_request& request) {
   return spec;
 }
 
-std::string seconds_text(std::chrono::milliseconds timeout) {
-  return fmt::format("{:g}", std::chrono::duration<double>(timeout).count());
-}
-
 }  // namespace
 
 std::vector<demo_info> available_demos() {

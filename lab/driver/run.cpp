@@ -46,12 +46,11 @@ run_outcome outcome_of(sandbox_outcome o) {
   return run_outcome::failed_to_start;
 }
 
-// The seconds of a timeout, as a person would say them: "8", "0.5".
+}  // namespace
+
 std::string seconds_text(std::chrono::milliseconds timeout) {
   return fmt::format("{:g}", std::chrono::duration<double>(timeout).count());
 }
-
-}  // namespace
 
 std::string run_result::stop_reason() const {
   const std::string task_cap = fmt::format(

@@ -97,4 +97,7 @@ struct run_result {
 // once: each box cleans up only its own processes.
 run_result run_in_box(const run_spec& spec);
 
+// The seconds of a timeout, as a person would say them: "8", "0.5".
+std::string seconds_text(std::chrono::milliseconds timeout);
+
 }  // namespace lab

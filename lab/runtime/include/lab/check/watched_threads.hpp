@@ -18,8 +18,7 @@
 // to it), and the object under test they use (a bank, a counter) is not
 // destroyed after left_behind.
 //
-// The same file is in checks/bank/ and checks/counter/: check folders do
-// not share code, so a change to one goes to both.
+// Part of the check harness (lab_check): the bank and counter checks use it.
 #pragma once
 
 #include <lab/check.hpp>
@@ -36,7 +35,7 @@
 #include <thread>
 #include <vector>
 
-namespace watched {
+namespace lab::check::watched {
 
 // Thrown by run_watched() after it failed the check (or marked it
 // undecided) and left its threads behind. Whoever owns what they use
@@ -152,4 +151,4 @@ void run_watched(int threads, Body body, const watch_plan& plan) {
   throw left_behind{};
 }
 
-}  // namespace watched
+}  // namespace lab::check::watched

@@ -15,8 +15,7 @@
 // until enough rounds were together, so the verdict comes from counts, not
 // luck: on a busy machine it only takes longer.
 //
-// The same file is in checks/bank/ and checks/counter/: check folders do
-// not share code, so a change to one goes to both.
+// Part of the check harness (lab_check): the bank and counter checks use it.
 #pragma once
 
 #include <lab/check.hpp>
@@ -33,9 +32,9 @@
 #include <thread>
 #include <vector>
 
-#include "watched_threads.hpp"
+#include <lab/check/watched_threads.hpp>
 
-namespace lockstep {
+namespace lab::check::lockstep {
 
 // The CPUs this process may run on (its affinity mask: a container or
 // `taskset` may allow fewer than the machine has).
@@ -208,4 +207,4 @@ inline std::string summary(const tally& t, const plan& p) {
          std::to_string(t.rounds) + " rounds";
 }
 
-}  // namespace lockstep
+}  // namespace lab::check::lockstep
