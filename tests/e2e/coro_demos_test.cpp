@@ -71,3 +71,20 @@ TEST_CASE("download.compare gets every file right four ways and its claim matche
   // The table rounds to one decimal: at the threshold itself either branch is right.
   if (std::abs(slowest_concurrent - files / 2.0) > 0.06) CHECK(claims == (slowest_concurrent <= files / 2.0));
 }
+
+TEST_CASE("loop.stall shows the ticker frozen by a blocking call and the watchdog naming the task") {
+  const auto run = run_lab({"demo", "loop.stall", "tick_ms=20", "block_ms=200"});
+  CHECK(run.exit_code == 0);
+  INFO("output: ", run.out);
+  CHECK(run.out.find("watchdog: task 'the other task' kept the thread for") != std::string::npos);
+  std::smatch gaps;
+  REQUIRE(std::regex_search(run.out, gaps,
+                            std::regex("Longest gap between two ticks: ([0-9]+) ms blocking, ([0-9]+) ms")));
+  CHECK(std::stod(gaps[1].str()) >= 200);
+  // Either the contrast, or the honest note that the machine was too busy for it.
+  const double cooperative_gap = std::stod(gaps[2].str());
+  const bool contrast = run.out.find("the ticker go on") != std::string::npos;
+  const bool too_busy = run.out.find("too busy to show the contrast") != std::string::npos;
+  CHECK(contrast != too_busy);
+  if (cooperative_gap != 200) CHECK(contrast == (cooperative_gap < 200));  // 200: rounded, either
+}
