@@ -61,7 +61,7 @@ outcome run_with(Waiter waiter, std::chrono::milliseconds tick, std::chrono::mil
   outcome result;
   event_loop loop({.stall_warning = 100ms, .on_stall = [&result](const stall& s) {
                      result.stalls.push_back(s);
-                     fmt::print("  watchdog: {} kept the thread for {} ms without waiting\n", s.task,
+                     fmt::print("  watchdog: {} kept the thread for about {} ms without waiting\n", s.task,
                                 s.duration.count());
                    }});
   std::vector<clock_type::time_point> times;

@@ -100,6 +100,7 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
       {"false_sharing", {"increments=200000"}},
       {"granularity", {"transfers=20000"}},
       {"fib", {"n=18", "inputs=3"}},
+      {"switch", {"switches=20000", "tasks=1000", "repeats=1", "python=0"}},
   };
   const auto course = nlohmann::json::parse(
       std::ifstream(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "lessons" / "benchmarks.json"));

@@ -235,6 +235,6 @@ TEST_CASE("the watchdog names a task that blocked the thread and how long") {
   loop.run();
   bool named = false;
   for (const auto& s : seen)
-    if (s.task == "task 'blocker'") named = s.duration >= 200ms;
+    if (s.task == "task 'blocker'") named = s.duration >= 190ms;  // blocked 200 ms; the watchdog reads a clock precise to a few ms
   CHECK(named);
 }

@@ -52,6 +52,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <lab/net/epoll_set.hpp>
@@ -110,6 +111,9 @@ struct task_state {
   std::uint64_t number = 0;  // in the order spawned
   event_loop* loop = nullptr;
   std::coroutine_handle<> root;  // its frame, until it ends (the loop owns it)
+  // The task keeps itself alive from spawn to its end, whoever else holds
+  // it: wake-ups, timers and waits copy this pointer without a lookup.
+  std::shared_ptr<task_state> self;
   bool done = false;
   bool cancel_requested = false;
   bool cancel_delivered = false;
@@ -282,7 +286,7 @@ class event_loop {
   std::uint64_t next_sequence_ = 0;
   net::epoll_set poller_;
   std::unordered_map<int, fd_waiters> fds_;
-  std::map<detail::task_state*, std::shared_ptr<detail::task_state>> live_;
+  std::unordered_set<detail::task_state*> live_;  // spawned, not ended (each keeps itself alive)
   detail::task_state* running_ = nullptr;
   clock::time_point virtual_now_{};
   event_loop* previous_ = nullptr;  // the thread's loop before this one
