@@ -21,3 +21,6 @@ add_library(http_parser::http_parser UNKNOWN IMPORTED)
 set_target_properties(http_parser::http_parser PROPERTIES
   IMPORTED_LOCATION "${HTTP_PARSER_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${HTTP_PARSER_INCLUDE_DIR}")
+
+# Stack switching for green threads (lab/green.hpp).
+find_package(Boost 1.74 REQUIRED COMPONENTS context)

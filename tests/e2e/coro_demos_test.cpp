@@ -88,3 +88,26 @@ TEST_CASE("loop.stall shows the ticker frozen by a blocking call and the watchdo
   CHECK(contrast != too_busy);
   if (cooperative_gap != 200) CHECK(contrast == (cooperative_gap < 200));  // 200: rounded, either
 }
+
+TEST_CASE("green.scheduler shows greenlets taking turns at their waits and every page fetched") {
+  const auto run = run_lab({"demo", "green.scheduler", "greenlets=3", "delay_ms=30"});
+  CHECK(run.exit_code == 0);
+  INFO("output: ", run.out);
+  CHECK(run.out.find("9 pages in") != std::string::npos);
+  // Each greenlet's first step comes before any greenlet's second: they took turns.
+  const auto last_first = run.out.find("g3       runs: asks for page 1");
+  const auto first_second = run.out.find("runs: asks for page 2");
+  REQUIRE(last_first != std::string::npos);
+  REQUIRE(first_second != std::string::npos);
+  CHECK(last_first < first_second);
+  // main spawned them all before any of them ran.
+  CHECK(run.out.find("main     spawned them all") < run.out.find("g1       runs"));
+}
+
+TEST_CASE("green.timeout cuts the slow request off at its deadline and the quick ones finish") {
+  const auto run = run_lab({"demo", "green.timeout", "limit_ms=300"});
+  CHECK(run.exit_code == 0);
+  INFO("output: ", run.out);
+  CHECK(run.out.find("cut off: the 1000 ms request did not finish within 300 ms") != std::string::npos);
+  CHECK(run.out.find("50 ms    got its response") != std::string::npos);
+}

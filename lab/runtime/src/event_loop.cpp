@@ -147,6 +147,8 @@ void event_loop::on_writable(int fd, std::function<void()> callback) {
   update_fd(fd);
 }
 
+void event_loop::forget_fd(int fd, bool write) { drop_fd_wait(fd, write); }
+
 // Makes epoll watch `fd` for exactly what its waiters wait for.
 void event_loop::update_fd(int fd) {
   const auto found = fds_.find(fd);

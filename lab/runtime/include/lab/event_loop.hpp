@@ -231,6 +231,8 @@ class event_loop {
   // One-shot: runs `callback` once `fd` is readable (writable).
   void on_readable(int fd, std::function<void()> callback);
   void on_writable(int fd, std::function<void()> callback);
+  // Drops the callback waiting for `fd` to be readable (writable), if any.
+  void forget_fd(int fd, bool write);
 
   const loop_stats& stats() const { return stats_; }
 
