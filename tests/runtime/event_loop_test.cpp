@@ -13,6 +13,8 @@
 
 #include "lab/unique_fd.hpp"
 
+#include "tracked.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -60,13 +62,7 @@ lab::task<> awaits(std::optional<lab::join_handle<void>>* other) {
   co_await **other;
 }
 
-struct tracked {
-  explicit tracked(int& alive) : alive_(alive) { ++alive_; }
-  tracked(const tracked&) = delete;
-  tracked& operator=(const tracked&) = delete;
-  ~tracked() { --alive_; }
-  int& alive_;
-};
+using lab_test::tracked;
 
 lab::task<> holds_a_local_and_sleeps(int& alive) {
   tracked local(alive);

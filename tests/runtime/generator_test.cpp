@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tracked.hpp"
+
 namespace {
 
 lab::generator<int> count_to(int n, std::vector<std::string>& trace) {
@@ -17,14 +19,7 @@ lab::generator<int> count_to(int n, std::vector<std::string>& trace) {
   trace.push_back("ended");
 }
 
-// Counts the live instances, to see what a destroyed frame frees.
-struct tracked {
-  explicit tracked(int& alive) : alive_(alive) { ++alive_; }
-  tracked(const tracked&) = delete;
-  tracked& operator=(const tracked&) = delete;
-  ~tracked() { --alive_; }
-  int& alive_;
-};
+using lab_test::tracked;
 
 lab::generator<int> holds_a_local(int& alive) {
   tracked local(alive);

@@ -14,18 +14,14 @@
 
 #include "lab/unique_fd.hpp"
 
+#include "tracked.hpp"
+
 using namespace std::chrono_literals;
 namespace green = lab::green;
 
 namespace {
 
-struct tracked {
-  explicit tracked(int& alive) : alive_(alive) { ++alive_; }
-  tracked(const tracked&) = delete;
-  tracked& operator=(const tracked&) = delete;
-  ~tracked() { --alive_; }
-  int& alive_;
-};
+using lab_test::tracked;
 
 // An ordinary function, many calls deep, that waits: a generator could not.
 void wait_deep_down(int depth, std::vector<std::string>& log, const std::string& who) {
