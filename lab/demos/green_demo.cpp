@@ -8,10 +8,18 @@
 //   green.timeout    requests of growing length, each inside a timeout
 //                    scope: the slow one is cut off at its deadline, the
 //                    others finish.
+//   green.blocking_freezes  ten greenlets: nine tick, one calls the C
+//                    library's sleep(1); every greenlet stops for a second,
+//                    and the hub's watchdog names the one that blocked.
+//   green.patched_sleep     the same program after lab::green::patch_all():
+//                    sleep(1) is a green sleep now, and nobody stops.
 #include <fmt/core.h>
 #include <lab/green.hpp>
+#include <lab/green_patch.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -127,6 +135,75 @@ int timeout_demo(const params& p) {
   return 0;
 }
 
+// Nine tickers and one greenlet that calls the C library's sleep(1), as
+// old code would. Returns the longest gap between two ticks, in ms.
+double tickers_beside_a_sleeper(std::chrono::milliseconds tick, int rounds) {
+  const auto start = clock_type::now();
+  auto last_tick = start;
+  double longest_gap = 0;
+  std::vector<green::greenlet<void>> greenlets;
+  for (int k = 1; k <= 9; ++k)
+    greenlets.push_back(green::spawn_named(fmt::format("t{}", k), [&, k] {
+      for (int round = 0; round < rounds; ++round) {
+        const auto now = clock_type::now();
+        if (k == 1) fmt::print("\n  {:>6.0f} ms ", ms(now - start).count());
+        fmt::print(" t{}", k);
+        longest_gap = std::max(longest_gap, ms(now - last_tick).count());
+        last_tick = now;
+        green::sleep(tick);
+      }
+    }));
+  greenlets.push_back(green::spawn_named("sleeper", [&] {
+    green::sleep(tick * 3);
+    fmt::print("   <- the sleeper calls sleep(1)");
+    std::fflush(stdout);
+    ::sleep(1);  // the C library's, unless patched
+    fmt::print("\n");
+    std::fflush(stdout);  // the hub's watchdog may speak next, on stderr
+  }));
+  for (auto& g : greenlets) g.join();
+  fmt::print("\n\n");
+  return longest_gap;
+}
+
+bool watchdog_named_the_sleeper() {
+  const auto seen = green::stalls();
+  return std::any_of(seen.begin(), seen.end(), [](const green::stall_seen& s) { return s.greenlet == "sleeper"; });
+}
+
+int blocking_freezes_demo(const params& p) {
+  const auto tick = std::chrono::milliseconds(p.number("tick_ms"));
+  green::unpatch_all();
+  fmt::print("Nine greenlets tick every {} ms; a tenth calls sleep(1), the C library's blocking call:", tick.count());
+  const double gap = tickers_beside_a_sleeper(tick, static_cast<int>(1500 / tick.count()));
+  const bool named = watchdog_named_the_sleeper();
+  fmt::print("Longest gap between two ticks: {:.0f} ms.\n", gap);
+  if (gap >= 1000 && named)
+    fmt::print("sleep(1) blocked the thread, and with it every greenlet, for a whole second; the hub's\n"
+               "watchdog named the sleeper. Next: the same program patched (green.patched_sleep).\n");
+  else
+    fmt::print("Unexpected: a gap of {:.0f} ms{}: this is a bug in the lab.\n", gap,
+               named ? "" : " and the watchdog did not name the sleeper");
+  return gap >= 1000 && named ? 0 : 1;
+}
+
+int patched_sleep_demo(const params& p) {
+  const auto tick = std::chrono::milliseconds(p.number("tick_ms"));
+  green::patch_all();  // gevent's monkey.patch_all(): sleep(1) is a green sleep from now on
+  fmt::print("The same ten greenlets after lab::green::patch_all():");
+  const double gap = tickers_beside_a_sleeper(tick, static_cast<int>(1500 / tick.count()));
+  green::unpatch_all();
+  fmt::print("Longest gap between two ticks: {:.0f} ms (a tick is {} ms).\n", gap, tick.count());
+  if (gap < 1000 && !watchdog_named_the_sleeper())
+    fmt::print("The sleeper's sleep(1) went through the hub: it waited a second while the others went\n"
+               "on ticking. The code did not change; the call underneath it did.\n");
+  else
+    fmt::print("The ticks stopped for {:.0f} ms: {}.\n", gap,
+               gap >= 1000 ? "the patch did not take: this is a bug in the lab"
+                           : "this machine was too busy to keep the ticks on time");
+  return gap < 1000 ? 0 : 1;
+}
+
 const registration scheduler_registration{
     {.name = "green.scheduler",
      .summary = "greenlets take turns only at their waits, which can be deep inside plain calls",
@@ -137,6 +214,16 @@ const registration timeout_registration{
      .summary = "a timeout scope cuts a slow greenlet off at its deadline; the others finish",
      .params = {param::number("limit_ms", 300, {10, 5000})},
      .run = timeout_demo}};
+const registration blocking_freezes_registration{
+    {.name = "green.blocking_freezes",
+     .summary = "one greenlet calls the C library's sleep(1) and every greenlet stops; the watchdog names it",
+     .params = {param::number("tick_ms", 100, {20, 500})},
+     .run = blocking_freezes_demo}};
+const registration patched_sleep_registration{
+    {.name = "green.patched_sleep",
+     .summary = "the same after patch_all(): sleep(1) waits in the hub and nobody stops",
+     .params = {param::number("tick_ms", 100, {20, 500})},
+     .run = patched_sleep_demo}};
 
 }  // namespace
 }  // namespace lab::demos

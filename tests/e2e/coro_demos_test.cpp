@@ -111,3 +111,24 @@ TEST_CASE("green.timeout cuts the slow request off at its deadline and the quick
   CHECK(run.out.find("cut off: the 1000 ms request did not finish within 300 ms") != std::string::npos);
   CHECK(run.out.find("50 ms    got its response") != std::string::npos);
 }
+
+TEST_CASE("green.blocking_freezes stops every ticker for the blocking sleep and names the sleeper") {
+  const auto run = run_lab({"demo", "green.blocking_freezes", "tick_ms=50"});
+  CHECK(run.exit_code == 0);
+  INFO("output: ", run.out, run.err);
+  std::smatch gap;
+  REQUIRE(std::regex_search(run.out, gap, std::regex("Longest gap between two ticks: ([0-9]+) ms")));
+  CHECK(std::stod(gap[1].str()) >= 1000);
+  CHECK(run.out.find("the hub's\nwatchdog named the sleeper") != std::string::npos);
+}
+
+TEST_CASE("green.patched_sleep keeps the tickers going through the same sleep once patched") {
+  const auto run = run_lab({"demo", "green.patched_sleep", "tick_ms=50"});
+  INFO("output: ", run.out, run.err);
+  std::smatch gap;
+  REQUIRE(std::regex_search(run.out, gap, std::regex("Longest gap between two ticks: ([0-9]+) ms")));
+  // A patched sleep(1) leaves gaps of about one tick; a busy machine may
+  // stretch them, never to the whole second of an unpatched one.
+  CHECK(std::stod(gap[1].str()) < 1000);
+  CHECK(run.exit_code == 0);
+}

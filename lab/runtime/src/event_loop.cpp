@@ -98,7 +98,19 @@ void event_loop::wait_fd(int fd, bool write, detail::task_state* task, std::uint
   taken = true;
   task->waiting_fd = fd;
   task->waiting_to_write = write;
-  update_fd(fd);
+  watch_or_undo(fd, write);
+}
+
+// update_fd for a wait just added; if epoll refuses the descriptor (a
+// regular file, a closed one), the wait is taken back before the error
+// goes up, so that the loop is not left waiting for it.
+void event_loop::watch_or_undo(int fd, bool write) {
+  try {
+    update_fd(fd);
+  } catch (...) {
+    drop_fd_wait(fd, write);
+    throw;
+  }
 }
 
 void event_loop::cancel_task(detail::task_state* task) {
@@ -136,7 +148,7 @@ void event_loop::on_readable(int fd, std::function<void()> callback) {
   if (waiters.has_reader) throw std::logic_error("two waits for descriptor " + std::to_string(fd));
   waiters.reader = {nullptr, 0, std::move(callback)};
   waiters.has_reader = true;
-  update_fd(fd);
+  watch_or_undo(fd, false);
 }
 
 void event_loop::on_writable(int fd, std::function<void()> callback) {
@@ -144,7 +156,7 @@ void event_loop::on_writable(int fd, std::function<void()> callback) {
   if (waiters.has_writer) throw std::logic_error("two waits for descriptor " + std::to_string(fd));
   waiters.writer = {nullptr, 0, std::move(callback)};
   waiters.has_writer = true;
-  update_fd(fd);
+  watch_or_undo(fd, true);
 }
 
 void event_loop::forget_fd(int fd, bool write) { drop_fd_wait(fd, write); }
@@ -353,7 +365,14 @@ void sleep_awaiter::await_suspend(std::coroutine_handle<> frame) {
 
 void fd_awaiter::await_suspend(std::coroutine_handle<> frame) {
   park(frame);
-  loop->wait_fd(fd, write, task, wait_id);
+  try {
+    loop->wait_fd(fd, write, task, wait_id);
+  } catch (...) {
+    // Not suspended after all: the error comes out of the co_await.
+    task->in_wait = false;
+    task->waiting_fd = -1;
+    throw;
+  }
 }
 
 }  // namespace lab

@@ -59,6 +59,11 @@ struct recording_stack {
   void deallocate(context::stack_context& stack) noexcept { inner.deallocate(stack); }
 };
 
+// Whether a greenlet runs on this thread now: read by the patched blocking
+// calls (green_patch.cpp) on every call, so a plain flag, and no hub is
+// made for a thread that never ran a greenlet.
+thread_local bool running_here = false;
+
 // 256 KiB of address space per greenlet; only the pages it touches cost memory.
 constexpr std::size_t stack_size = 256 * 1024;
 
@@ -73,7 +78,7 @@ class hub {
                        "green hub: %s kept the thread for about %lld ms without waiting (a blocking "
                        "call: every other greenlet waited)\n",
                        who.c_str(), static_cast<long long>(s.duration.count()));
-          stalls_.push_back({who, s.duration});
+          stalls_.push_back({s.task == "a callback" ? last_name_ : s.task, s.duration});
         }}) {
 #if LAB_GREEN_TSAN
     tsan_main_ = __tsan_get_current_fiber();
@@ -119,6 +124,7 @@ class hub {
   void switch_into(const state_ptr& g) {
     if (g->done) return;
     running_ = g.get();
+    running_here = true;
     last_name_ = g->name;
     auto& m = *g->context;
 #if LAB_GREEN_ASAN
@@ -133,6 +139,7 @@ class hub {
     __sanitizer_finish_switch_fiber(main_fake, nullptr, nullptr);
 #endif
     running_ = nullptr;
+    running_here = false;
     if (!m.self) finished(g);
   }
 
@@ -156,6 +163,8 @@ class hub {
     if (running_ != nullptr) throw std::logic_error("the hub runs only from outside the greenlets");
     loop_.run();
   }
+
+  const std::vector<stall_seen>& stalls() const { return stalls_; }
 
   std::string waiting_names() const {
     std::string names;
@@ -202,7 +211,7 @@ class hub {
   greenlet_state* running_ = nullptr;
   std::string last_name_;
   std::unordered_set<greenlet_state*> live_;
-  std::vector<stall> stalls_;
+  std::vector<stall_seen> stalls_;
   const void* main_bottom_ = nullptr;
   std::size_t main_size_ = 0;
   void* tsan_main_ = nullptr;
@@ -215,6 +224,8 @@ greenlet_state& running_greenlet(const char* what) {
 }
 
 }  // namespace
+
+bool in_greenlet() noexcept { return running_here; }
 
 state_ptr start(state_ptr state) {
   hub::here().start(state);
@@ -314,6 +325,8 @@ void wait_fd(int fd, bool write) {
 
 void wait_readable(int fd) { wait_fd(fd, false); }
 void wait_writable(int fd) { wait_fd(fd, true); }
+
+std::vector<stall_seen> stalls() { return hub::here().stalls(); }
 
 void run() {
   hub& h = hub::here();

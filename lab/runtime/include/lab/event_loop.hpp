@@ -276,6 +276,7 @@ class event_loop {
   void start_task(std::shared_ptr<detail::task_state> state, detail::root_coroutine root);
   void run_item(ready_item& item);
   void update_fd(int fd);
+  void watch_or_undo(int fd, bool write);
   void drop_fd_wait(int fd, bool write);
   void fire_due_timers();
   std::string stuck_names() const;

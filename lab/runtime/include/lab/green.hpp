@@ -95,6 +95,7 @@ state_ptr start(state_ptr state);          // hands it to the hub
 void join(const state_ptr& state);         // waits until it has ended
 void kill(const state_ptr& state, std::exception_ptr reason);
 state_ptr current();                       // nullptr outside a greenlet
+bool in_greenlet() noexcept;               // cheap: is a greenlet running on this thread?
 
 // Parks the current greenlet until wake(g, id) with the id park returned;
 // `undo` takes the wake-up back if the wait ends another way. Rethrows what
@@ -154,6 +155,15 @@ void wait_readable(int fd);
 void wait_writable(int fd);
 // Runs the hub until every greenlet has ended (gevent.joinall of all).
 void run();
+
+// What the hub's watchdog saw on this thread: each time one greenlet kept
+// the thread for 100 ms or more without waiting (a blocking call), with
+// its name. The hub also says so on stderr as it happens.
+struct stall_seen {
+  std::string greenlet;
+  std::chrono::milliseconds duration;
+};
+std::vector<stall_seen> stalls();
 
 // A scope after whose deadline the greenlet that opened it gets timed_out
 // at its wait. Close it (leave the scope) before the deadline and nothing
