@@ -111,19 +111,25 @@ void long_request(const echo_plan& plan, std::uint16_t port, std::chrono::millis
   first.join();
   fmt::print("  A's answer after {:.1f} ms; B's after {:.1f} ms\n", a.wait_ms(), b.wait_ms());
   report_metric("waited_for_computation_ms", b.wait_ms(), "ms");
-  const bool b_waited = b.answered >= a.answered;
+  // A's computation cannot end before `compute` has passed since A sent its
+  // request (wall time is never less than CPU time): an answer to B before
+  // then was certainly given while A's request was still computing.
+  const auto earliest_end = a.sent + compute;
+  const bool b_served_meanwhile = b.answered < earliest_end;
   if (!a.echoed || !b.echoed) {
     fmt::print("  An echo did not come back whole: nothing to conclude.\n");
-  } else if (plan.computes_in_the_loop && b_waited) {
+  } else if (plan.computes_in_the_loop && !b_served_meanwhile) {
     fmt::print(
-        "  B's echo came after A's: while the loop computed for A, nobody else was served.\n"
-        "  Events help with waiting, not with computing.\n");
-  } else if (!plan.computes_in_the_loop && !b_waited) {
-    fmt::print("  B's echo came first: A's computation ran in A's own {}, beside B's.\n",
-               plan.server == std::string("echo.process_per_client") ? "process" : "thread");
+        "  B's echo came only once A's computation was over: while the loop computed for A,\n"
+        "  nobody else was served. Events help with waiting, not with computing.\n");
+  } else if (!plan.computes_in_the_loop && b_served_meanwhile) {
+    fmt::print(
+        "  B's echo came while A's request was still computing: A's computation ran in A's\n"
+        "  own {}, beside B's.\n",
+        plan.server == std::string("echo.process_per_client") ? "process" : "thread");
   } else {
-    fmt::print("  This run did not show the effect: B's echo came {} A's.\n",
-               b_waited ? "after" : "before");
+    fmt::print("  This run did not show the effect: B's echo came {} A's computation could end.\n",
+               b_served_meanwhile ? "before" : "after");
   }
 }
 

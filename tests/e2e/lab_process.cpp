@@ -133,10 +133,17 @@ std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours
   const fs::path lab = fs::weakly_canonical(LAB_BINARY);
   std::vector<pid_t> left;
   for (pid_t pid : processes_running(fragment)) {
-    const pid_t parent = parent_of(pid);
-    std::error_code ec;
-    const fs::path parent_exe = fs::read_symlink("/proc/" + std::to_string(parent) + "/exe", ec);
-    const bool another_labs = !ec && parent_exe == lab && parent != ours;
+    // Up the ancestry: a demo's own children (a demo server, its processes
+    // per client) have a lab further up, not as their parent.
+    bool another_labs = false;
+    for (pid_t up = parent_of(pid); up > 1 && up != ours; up = parent_of(up)) {
+      std::error_code ec;
+      const fs::path exe = fs::read_symlink("/proc/" + std::to_string(up) + "/exe", ec);
+      if (!ec && exe == lab) {
+        another_labs = true;
+        break;
+      }
+    }
     if (!another_labs) left.push_back(pid);
   }
   return left;

@@ -155,14 +155,15 @@ TEST_CASE("lab serve runs every echo server until Enter and each echoes a client
     CHECK(lab.wait() == 0);
     CHECK(lab.output.find(std::string(name) + " stopped") != std::string::npos);
     CHECK(port_is_free(port));
+    CHECK(lab_test::processes_left_behind("lab-demos").empty());
   }
 }
 
 TEST_CASE("lab serve stopped with Ctrl-C leaves its port free to bind again") {
-  serving_lab lab({"echo.thread_per_client"});
+  serving_lab lab({"echo.process_per_client"});
   const std::uint16_t port = lab.port();
   REQUIRE(port != 0);
-  const auto idle = lab::net::connect_loopback(port);  // a client still connected at the stop
+  const auto idle = lab::net::connect_loopback(port);  // a client (and its process) at the stop
   CHECK(echo_of(port, "x") == "x");
   CHECK_FALSE(port_is_free(port));  // the check can fail: the server holds it now
   lab.interrupt();
@@ -170,6 +171,7 @@ TEST_CASE("lab serve stopped with Ctrl-C leaves its port free to bind again") {
   INFO(lab.output);
   CHECK(code == 130);
   CHECK(port_is_free(port));
+  CHECK(lab_test::processes_left_behind("lab-demos").empty());
   char byte;
   CHECK(lab::net::recv_some(idle.get(), {&byte, 1}).status != lab::net::io_status::ok);
 }
