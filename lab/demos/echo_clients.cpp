@@ -55,11 +55,14 @@ big_client::~big_client() {
   if (reader_.joinable()) reader_.join();
 }
 
+// Runs on writer_: result_.sent_all is written only here until finish() joins it.
 void big_client::send_everything() {
   if (net::send_all(socket_.get(), payload_)) net::shutdown_write(socket_.get());
+  result_.sent_all = clock_type::now();
 }
 
-// Runs on reader_: result_ is written only here until finish() joins it.
+// Runs on reader_: result_'s other fields are written only here until
+// finish() joins it.
 void big_client::read_everything() {
   std::vector<char> buffer(64 << 10);
   bool intact = true;

@@ -56,7 +56,8 @@ class big_client {
 
   struct result {
     clock_type::time_point started;
-    clock_type::time_point done;  // the last echoed byte arrived
+    clock_type::time_point sent_all;  // every byte handed to the kernel, and the half-close sent
+    clock_type::time_point done;      // the last echoed byte arrived
     std::size_t echoed = 0;
     bool intact = false;  // every byte came back, in order
   };

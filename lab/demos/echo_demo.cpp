@@ -77,23 +77,32 @@ void shakespeare(const echo_plan& plan, std::uint16_t port, std::size_t bytes, d
              wait, wait / alone_ms);
   report_metric("small_wait_ms", wait, "ms");
   report_metric("small_wait_ratio", wait / alone_ms, "x");
-  const bool waited_for_big = small.answered >= streamed.done;
+  // Two facts that do not depend on which client thread the scheduler wakes
+  // first. A server that serves one client at a time cannot answer the small
+  // client before it has read the big one's end of stream, which the big
+  // client sends only after its last byte: so an answer after `sent_all` is
+  // what such a server gives. An answer before the big client's last echoed
+  // byte arrived was given while the big one was still being served.
+  const bool after_big_hung_up = small.answered >= streamed.sent_all;
+  const bool during_big = small.answered < streamed.done;
   if (!streamed.intact || !small.echoed) {
     fmt::print("  The echo was not complete: the server lost bytes. Nothing to conclude.\n");
-  } else if (!plan.side_by_side && waited_for_big) {
+  } else if (!plan.side_by_side && after_big_hung_up) {
     fmt::print(
-        "  Its echo came after the big client's last byte: the server serves one client at a\n"
-        "  time, and the small one waited in the backlog for the big one to finish.\n");
-  } else if (plan.side_by_side && !waited_for_big) {
+        "  Its echo came only after the big client had sent its last byte and hung up its\n"
+        "  side: the server serves one client at a time, and the small one waited in the\n"
+        "  backlog for the big one to finish.\n");
+  } else if (plan.side_by_side && during_big) {
     fmt::print(
         "  Its echo came back while the big client was still streaming ({:.0f} ms before the\n"
         "  big one finished): the server served both side by side.\n",
         ms_between(small.answered, streamed.done));
   } else {
     fmt::print(
-        "  This run did not show the effect: the small echo came {} the big client's last byte.\n"
+        "  This run did not show the effect: the small echo came {} the big client {}.\n"
         "  (On a very busy machine the order can flip; run it again.)\n",
-        waited_for_big ? "after" : "before");
+        plan.side_by_side ? "after" : "before",
+        plan.side_by_side ? "had its last byte back" : "hung up");
   }
 }
 

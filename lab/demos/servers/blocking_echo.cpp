@@ -9,7 +9,7 @@ namespace {
 
 void serve_blocking(net::listener& listener, int stop_fd, const server_options& options) {
   while (wait_for_client_or_stop(listener.fd.get(), stop_fd)) {
-    const unique_fd client = net::accept_client(listener.fd.get());
+    const unique_fd client = accept_echo_client(listener.fd.get());
     if (!client) continue;
     say(options, "a client connected: every other client waits until it hangs up");
     echo_until_hangup(client.get(), options);  // the whole loop belongs to this client

@@ -13,6 +13,12 @@ bool asks_for_computation(const char* data, std::size_t size) {
 
 }  // namespace
 
+unique_fd accept_echo_client(int listener_fd, bool nonblocking) {
+  unique_fd client = net::accept_client(listener_fd, nonblocking);
+  if (client) net::set_no_delay(client.get());
+  return client;
+}
+
 void echo_until_hangup(int fd, const server_options& options) {
   std::vector<char> chunk(options.chunk);
   for (;;) {

@@ -12,6 +12,14 @@
 
 namespace lab::demos {
 
+// Accepts one client of `listener_fd` for echoing (empty if none was
+// waiting), with Nagle's algorithm off: the echo goes out in chunk-sized
+// pieces, and with it on, every piece after the first would wait for the
+// client's acknowledgement, which a client waiting for the rest of its answer
+// delays by some 40 ms (a 64-byte request echoed 16 bytes at a time would
+// take that long).
+unique_fd accept_echo_client(int listener_fd, bool nonblocking = false);
+
 // Echoes `fd` with blocking calls until the client hangs up or resets:
 // recv() a chunk, send() it back, again. The calling thread does nothing
 // else meanwhile. A chunk with compute_request in it costs options.compute

@@ -29,7 +29,7 @@ void serve_epoll(net::listener& listener, int stop_fd, const server_options& opt
       const int fd = ready.data.fd;
       if (fd == stop_fd) return;
       if (fd == listener.fd.get()) {
-        unique_fd client = net::accept_client(fd, /*nonblocking=*/true);
+        unique_fd client = accept_echo_client(fd, /*nonblocking=*/true);
         if (!client) continue;
         const int client_fd = client.get();
         loop.add(client_fd, EPOLLIN);

@@ -28,7 +28,7 @@ void serve_poll(net::listener& listener, int stop_fd, const server_options& opti
     const auto entries = watched.entries();
     if (entries[1].revents != 0) break;
     if (entries[0].revents != 0) {
-      unique_fd client = net::accept_client(listener.fd.get(), /*nonblocking=*/true);
+      unique_fd client = accept_echo_client(listener.fd.get(), /*nonblocking=*/true);
       if (client) {
         const int fd = client.get();
         clients[fd] = echo_client{std::move(client), {}};  // not in this turn's entries

@@ -25,7 +25,7 @@ void serve_process_per_client(net::listener& listener, int stop_fd,
   std::set<pid_t> children;
   while (wait_for_client_or_stop(listener.fd.get(), stop_fd)) {
     reap_finished(children);
-    unique_fd client = net::accept_client(listener.fd.get());
+    unique_fd client = accept_echo_client(listener.fd.get());
     if (!client) continue;
     const pid_t pid = ::fork();
     if (pid == 0) {

@@ -20,7 +20,7 @@ namespace {
 // descriptor: then it is closed at once (turned away), and the first time
 // that happens the server says why.
 void accept_one(int listener_fd, std::map<int, echo_client>& clients, long& refused) {
-  unique_fd client = net::accept_client(listener_fd, /*nonblocking=*/true);
+  unique_fd client = accept_echo_client(listener_fd, /*nonblocking=*/true);
   if (!client) return;
   if (client.get() >= net::select_limit_fds) {
     if (refused++ == 0)

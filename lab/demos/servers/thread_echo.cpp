@@ -42,7 +42,7 @@ void serve_thread_per_client(net::listener& listener, int stop_fd, const server_
   live_clients live;
   std::vector<std::thread> threads;  // joined at the end: no thread outlives the server
   while (wait_for_client_or_stop(listener.fd.get(), stop_fd)) {
-    unique_fd client = net::accept_client(listener.fd.get());
+    unique_fd client = accept_echo_client(listener.fd.get());
     if (!client) continue;
     live.add(client.get());
     say(options, "a client connected: it gets a thread of its own");
