@@ -5,10 +5,10 @@
 
 TEST_CASE("every lesson server is listed with its parameters and a box on the machine's loopback") {
   const auto servers = lab::available_servers();
-  REQUIRE(servers.size() >= 9);
+  REQUIRE(servers.size() >= 10);
   for (const char* name : {"echo.blocking", "echo.select", "echo.poll", "echo.epoll",
                            "echo.thread_per_client", "echo.process_per_client", "counting.naive",
-                           "counting.threaded", "counting.locked"}) {
+                           "counting.threaded", "counting.locked", "counting.event_loop"}) {
     INFO(name);
     const auto* server = lab::find_demo(servers, name);
     REQUIRE(server != nullptr);

@@ -88,6 +88,14 @@ TEST_CASE("counting.threaded hands the same number to several clients in 20 roun
   CHECK(has(run, "Several clients got the same number"));
 }
 
+TEST_CASE("counting.event_loop hands out unique numbers without a lock to clients served together") {
+  const auto run = run_lab({"demo", "counting.event_loop", "clients=4", "work_ms=100", "rounds=3"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(has(run, "Over 3 rounds: duplicates in 0, numbers 1 to 4 each once in 3."));
+  CHECK(has(run, "Every client got a number of its own, without a lock, and they were served"));
+}
+
 TEST_CASE("counting.naive and counting.locked hand every client a number of its own") {
   for (const char* name : {"counting.naive", "counting.locked"}) {
     const auto run = run_lab({"demo", name, "clients=4", "work_ms=10", "rounds=3"});

@@ -11,7 +11,6 @@
 // The window between the read and the write is the simulated request
 // (work_ms, a sleep: the lecture's busy loop, made long enough that clients
 // who arrive together always fall into it).
-#include <fmt/core.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +21,7 @@
 
 #include <lab/net/socket.hpp>
 
+#include "counting_reply.hpp"
 #include "server.hpp"
 
 namespace lab::demos {
@@ -38,20 +38,13 @@ struct counter {
   std::atomic<long> served{0};
 };
 
-// Tells the client its number and how long its request took, then hangs up.
-void reply(int client, long number, clock_type::duration took) {
-  const auto text = fmt::format("<{}, took {:.1f} ms>\n", number,
-                                std::chrono::duration<double, std::milli>(took).count());
-  net::send_all(client, text);  // a client already gone is no concern of ours
-}
-
 // The handler: read, work, write, reply.
 void handle(int client, counter& c, const server_options& options) {
   const auto start = clock_type::now();
   const long tmp = c.served.load(std::memory_order_relaxed);  // read
   std::this_thread::sleep_for(options.work);                  // the simulated request
   c.served.store(tmp + 1, std::memory_order_relaxed);         // write
-  reply(client, tmp + 1, clock_type::now() - start);
+  reply_with_number(client, tmp + 1, clock_type::now() - start);
 }
 
 void serve_naive(net::listener& listener, int stop_fd, const server_options& options) {
