@@ -124,6 +124,13 @@ int run_serve(const serve_options& options, app_context& context) {
                                   "rebuild\n",
                                   run.start_error);
       return exit_code::lab_error;
+    case run_outcome::timed_out:
+      // An idle server is "blocked" to the box's clock: this is lab serve's
+      // own limit, not a deadlock of the server.
+      *context.out << fmt::format(
+          "{} stopped after {} s, lab serve's limit for one server; start it again to go on.\n",
+          server->name, std::chrono::duration_cast<std::chrono::seconds>(run.profile.timeout).count());
+      return exit_code::ok;
     default:
       *context.out << fmt::format("{} stopped: {}\n", server->name, run.stop_reason());
       return exit_code::failed;
