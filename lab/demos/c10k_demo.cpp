@@ -73,16 +73,18 @@ int run_c10k(const params& p) {
              held.connect_error.empty() ? "" : "; connecting stopped: ", held.connect_error);
   const active_figures during = active_round_trips(server.port());
   const net::load_report load = short_load(server.port());
-  fmt::print("With them: a small round trip takes {:.3f} ms (median of 20); 4 busy connections\n"
-             "made {:.0f} round trips/s, p99 {:.0f} us, {} errors.\n",
-             during.median_ms, load.per_second(), load.percentile_us(0.99), load.errors);
+  fmt::print(
+      "With them: a small round trip takes {:.3f} ms (median of 20); 4 busy connections\n"
+      "made {:.0f} round trips/s, p99 {:.0f} us, {} errors.\n",
+      during.median_ms, load.per_second(), load.percentile_us(0.99), load.errors);
   const double kb_per_connection =
-      held.echoed > 0 ? static_cast<double>(full.pss_kb - empty.pss_kb) / static_cast<double>(held.echoed)
-                      : 0;
-  fmt::print("The server's memory: {} KB before, {} KB with them (PSS): {:.2f} KB per idle "
-             "connection,\nin {} thread{}.\n",
-             empty.pss_kb, full.pss_kb, kb_per_connection, full.threads,
-             full.threads == 1 ? "" : "s");
+      held.echoed > 0
+          ? static_cast<double>(full.pss_kb - empty.pss_kb) / static_cast<double>(held.echoed)
+          : 0;
+  fmt::print(
+      "The server's memory: {} KB before, {} KB with them (PSS): {:.2f} KB per idle "
+      "connection,\nin {} thread{}.\n",
+      empty.pss_kb, full.pss_kb, kb_per_connection, full.threads, full.threads == 1 ? "" : "s");
   report_metric("connections_held", static_cast<double>(held.echoed), "connections");
   report_metric("active_median_ms", during.median_ms, "ms");
   report_metric("active_p99_us", load.percentile_us(0.99), "us");

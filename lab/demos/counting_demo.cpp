@@ -33,8 +33,8 @@ namespace {
 
 // What one client was told.
 struct answer {
-  long number = 0;      // 0: no well-formed answer
-  std::string text;     // the line as it came
+  long number = 0;       // 0: no well-formed answer
+  std::string text;      // the line as it came
   double waited_ms = 0;  // from connecting to the answer
 };
 
@@ -60,7 +60,7 @@ struct round_result {
   long duplicates = 0;          // answers whose number another answer had too
   bool one_each = false;        // numbers 1..clients, each once
   double longest_wait_ms = 0;
-  double answer_span_ms = 0;    // from the first answer to the last
+  double answer_span_ms = 0;  // from the first answer to the last
 };
 
 round_result race_round(const demo_server& server, const server_options& options, long clients,
@@ -90,8 +90,8 @@ round_result race_round(const demo_server& server, const server_options& options
   r.answer_span_ms = last_ms - first_ms;
   for (const auto& [number, times] : times_given)
     if (times > 1) r.duplicates += times;
-  r.one_each = static_cast<long>(times_given.size()) == clients && times_given.begin()->first == 1 &&
-               times_given.rbegin()->first == clients;
+  r.one_each = static_cast<long>(times_given.size()) == clients &&
+               times_given.begin()->first == 1 && times_given.rbegin()->first == clients;
   return r;
 }
 
@@ -134,16 +134,15 @@ int run_counting(const std::string& name, const params& p) {
     fmt::print("\nOver {} rounds: duplicates in {}, numbers 1 to {} each once in {}.\n", rounds,
                rounds_with_duplicates, clients, rounds_one_each);
   report_metric("rounds_with_duplicates", static_cast<double>(rounds_with_duplicates), "rounds");
-  report_metric("lost_updates_first_round",
-                static_cast<double>(clients - (first.last.number - 1)), "updates");
+  report_metric("lost_updates_first_round", static_cast<double>(clients - (first.last.number - 1)),
+                "updates");
   fmt::print("\n");
   const bool threaded = name == "counting.threaded";
   const bool event_loop = name == "counting.event_loop";
   // Served one at a time, the answers are at least one request's work apart
   // (the server cannot answer the next before its sleep is over): a shorter
   // span from the first answer to the last proves they were served together.
-  const double one_after_another_ms =
-      static_cast<double>((clients - 1) * options.work.count());
+  const double one_after_another_ms = static_cast<double>((clients - 1) * options.work.count());
   if (event_loop && rounds_one_each == rounds && first.answer_span_ms < one_after_another_ms) {
     fmt::print(
         "Every client got a number of its own, without a lock, and they were served side by\n"
@@ -170,19 +169,19 @@ int run_counting(const std::string& name, const params& p) {
 }
 
 demo counting_demo(const std::string& name, std::string summary) {
-  return {.name = name,
-          .summary = std::move(summary),
-          .params = {param::number("port", 0, {0, 65535}),
-                     param::number("clients", 8, {2, 64}),
-                     param::number("work_ms", 50, {10, 2000}),
-                     param::number("rounds", 1, {1, 100})},
-          .run = [name](const params& p) { return run_counting(name, p); }};
+  return {
+      .name = name,
+      .summary = std::move(summary),
+      .params = {param::number("port", 0, {0, 65535}), param::number("clients", 8, {2, 64}),
+                 param::number("work_ms", 50, {10, 2000}), param::number("rounds", 1, {1, 100})},
+      .run = [name](const params& p) { return run_counting(name, p); }};
 }
 
 const registration naive{counting_demo(
     "counting.naive", "the counting server one connection at a time: every number unique, slowly")};
-const registration threaded{counting_demo(
-    "counting.threaded", "the counting server with a thread per connection: numbers handed out twice")};
+const registration threaded{
+    counting_demo("counting.threaded",
+                  "the counting server with a thread per connection: numbers handed out twice")};
 const registration locked{counting_demo(
     "counting.locked", "the counting server with its handler under a mutex: unique again")};
 const registration event_loop{counting_demo(

@@ -69,7 +69,8 @@ void big_client::read_everything() {
   std::size_t echoed = 0;
   for (;;) {
     const net::io_result got = net::recv_some(socket_.get(), buffer);
-    if (got.status != net::io_status::ok) break;  // the server closed: all is back, or never will be
+    if (got.status != net::io_status::ok)
+      break;  // the server closed: all is back, or never will be
     for (std::size_t i = 0; i < got.bytes; ++i)
       intact = intact && echoed + i < payload_.size() && buffer[i] == payload_byte(echoed + i);
     echoed += got.bytes;

@@ -83,8 +83,8 @@ class big_client {
 struct crowd_result {
   long connected = 0;
   long echoed = 0;
-  long turned_away = 0;  // the server closed or reset the connection
-  long silent = 0;       // no answer within the wait
+  long turned_away = 0;       // the server closed or reset the connection
+  long silent = 0;            // no answer within the wait
   std::string connect_error;  // why connecting stopped early; "" if all connected
 };
 

@@ -35,10 +35,10 @@ namespace {
 // What a server is expected to show, by its design.
 struct echo_plan {
   const char* server;
-  const char* design;           // how it serves, for the header line
-  bool side_by_side;            // serves a second client while busy with the first
-  bool computes_in_the_loop;    // one thread for everybody: a computation stalls the rest
-  bool crowd;                   // run the test with more clients than select() can watch
+  const char* design;         // how it serves, for the header line
+  bool side_by_side;          // serves a second client while busy with the first
+  bool computes_in_the_loop;  // one thread for everybody: a computation stalls the rest
+  bool crowd;                 // run the test with more clients than select() can watch
   bool refuses_above_fd_setsize;
 };
 
@@ -164,8 +164,7 @@ void crowd(const echo_plan& plan, std::uint16_t port, long clients) {
         net::select_limit_fds);
   } else if (!plan.refuses_above_fd_setsize && got.echoed == got.connected) {
     fmt::print("  Every one was echoed: {} has no limit at {} descriptors.\n",
-               plan.server == std::string("echo.poll") ? "poll()" : "epoll",
-               net::select_limit_fds);
+               plan.server == std::string("echo.poll") ? "poll()" : "epoll", net::select_limit_fds);
   } else {
     fmt::print("  This run did not show what the lesson says: see the counts above.\n");
   }
@@ -175,8 +174,8 @@ int run_echo_demo(const echo_plan& plan, const params& p) {
   const server_options options = options_of(plan, p);
   server_process server(server_named(plan.server), options,
                         static_cast<std::uint16_t>(p.number("port")));
-  fmt::print("{} listening on 127.0.0.1:{}: {}, {} bytes per recv()\n", plan.server,
-             server.port(), plan.design, options.chunk);
+  fmt::print("{} listening on 127.0.0.1:{}: {}, {} bytes per recv()\n", plan.server, server.port(),
+             plan.design, options.chunk);
   const double alone = median_round_trip_ms(server.port(), 5);
   fmt::print("The small client alone: \"hi\" comes back in {:.3f} ms (median of 5).\n", alone);
   report_metric("round_trip_ms", alone, "ms");
@@ -211,32 +210,33 @@ demo echo_demo(const echo_plan& plan, std::string summary, std::string limits = 
           .limits = std::move(limits)};
 }
 
-constexpr echo_plan blocking_plan{"echo.blocking", "one client at a time", false, false, false,
-                                  false};
-constexpr echo_plan select_plan{"echo.select", "a select() loop with a reply queue per client",
-                                true, true, true, true};
+constexpr echo_plan blocking_plan{
+    "echo.blocking", "one client at a time", false, false, false, false};
+constexpr echo_plan select_plan{
+    "echo.select", "a select() loop with a reply queue per client", true, true, true, true};
 constexpr echo_plan poll_plan{"echo.poll", "the same loop on poll()", true, true, true, false};
 constexpr echo_plan epoll_plan{"echo.epoll", "the same loop on epoll", true, true, true, false};
-constexpr echo_plan thread_plan{"echo.thread_per_client", "a thread per client", true, false,
-                                false, false};
-constexpr echo_plan process_plan{"echo.process_per_client", "a fork()ed process per client", true,
-                                 false, false, false};
+constexpr echo_plan thread_plan{
+    "echo.thread_per_client", "a thread per client", true, false, false, false};
+constexpr echo_plan process_plan{
+    "echo.process_per_client", "a fork()ed process per client", true, false, false, false};
 
-const registration blocking_demo{echo_demo(
-    blocking_plan, "the blocking echo server: a small client waits for a big one")};
+const registration blocking_demo{
+    echo_demo(blocking_plan, "the blocking echo server: a small client waits for a big one")};
 const registration select_demo{echo_demo(
     select_plan,
     "the select() echo server: small clients no longer wait; a computation still stalls all; "
     "its limit at 1024 descriptors",
     R"({"open_files": 4096})")};
-const registration poll_demo{echo_demo(
-    poll_plan, "the echo server on poll(): as select, without the limit at 1024",
-    R"({"open_files": 4096})")};
-const registration epoll_demo{echo_demo(
-    epoll_plan, "the echo server on epoll: as select, without the limit at 1024",
-    R"({"open_files": 4096})")};
+const registration poll_demo{
+    echo_demo(poll_plan, "the echo server on poll(): as select, without the limit at 1024",
+              R"({"open_files": 4096})")};
+const registration epoll_demo{
+    echo_demo(epoll_plan, "the echo server on epoll: as select, without the limit at 1024",
+              R"({"open_files": 4096})")};
 const registration thread_demo{echo_demo(
-    thread_plan, "the echo server with a thread per client: nobody waits, not even for a computation")};
+    thread_plan,
+    "the echo server with a thread per client: nobody waits, not even for a computation")};
 const registration process_demo{echo_demo(
     process_plan, "the echo server with a process per client: nobody waits, each client isolated")};
 

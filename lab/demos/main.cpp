@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--serve" && argc > 2)
-    return lab::demos::serve_in_foreground(argv[2], std::vector<std::string>(argv + 3, argv + argc));
+    return lab::demos::serve_in_foreground(argv[2],
+                                           std::vector<std::string>(argv + 3, argv + argc));
   const auto found = lab::demos::registry().find(name);
   if (found == lab::demos::registry().end()) {
     std::cerr << fmt::format("lab-demos: no demo named '{}'\n", name);

@@ -29,10 +29,14 @@ struct model_cost {
   process_memory before, after;
   long clients = 0;  // held and echoed
   double rss_per_client_kb() const {
-    return clients > 0 ? static_cast<double>(after.rss_kb - before.rss_kb) / static_cast<double>(clients) : 0;
+    return clients > 0
+               ? static_cast<double>(after.rss_kb - before.rss_kb) / static_cast<double>(clients)
+               : 0;
   }
   double pss_per_client_kb() const {
-    return clients > 0 ? static_cast<double>(after.pss_kb - before.pss_kb) / static_cast<double>(clients) : 0;
+    return clients > 0
+               ? static_cast<double>(after.pss_kb - before.pss_kb) / static_cast<double>(clients)
+               : 0;
   }
 };
 
@@ -54,9 +58,10 @@ model_cost measure(const char* server_name, const char* model, long clients) {
 
 int run_memory(const params& p) {
   const long clients = p.number("clients");
-  fmt::print("{} idle clients against each server model (each client had one byte echoed,\n"
-             "so that its thread or process exists); memory of the server's processes:\n\n",
-             clients);
+  fmt::print(
+      "{} idle clients against each server model (each client had one byte echoed,\n"
+      "so that its thread or process exists); memory of the server's processes:\n\n",
+      clients);
   std::fflush(stdout);
   std::vector<model_cost> costs = {
       measure("echo.thread_per_client", "a thread per client", clients),
@@ -81,11 +86,13 @@ int run_memory(const params& p) {
         "An idle connection cost the event loop least ({:.1f} KB), a thread more ({:.1f} KB: the\n"
         "pages of its stack it touched), a process most ({:.1f} KB: the pages it copied on\n"
         "write). PSS splits a page shared by k processes into k parts; RSS counts it in each.\n"
-        "The kernel's share (socket buffers, kernel stacks, page tables) is not in these figures.\n",
+        "The kernel's share (socket buffers, kernel stacks, page tables) is not in these "
+        "figures.\n",
         costs[2].pss_per_client_kb(), costs[0].pss_per_client_kb(), costs[1].pss_per_client_kb());
   else
-    fmt::print("This run did not show the usual order (event loop < thread < process): see the "
-               "table.\n");
+    fmt::print(
+        "This run did not show the usual order (event loop < thread < process): see the "
+        "table.\n");
   return 0;
 }
 

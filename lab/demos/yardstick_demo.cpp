@@ -88,9 +88,10 @@ int run_yardsticks(const params& p) {
   const auto levels = p.numbers("conns");
   const double seconds = p.reals("seconds").front();
   const auto size = static_cast<std::size_t>(p.number("size"));
-  fmt::print("Echo round trips of {} bytes, closed loop, {:g} s per row; lab load's generator\n"
-             "for every server (peers from {})\n\n",
-             size, seconds, peers_dir().string());
+  fmt::print(
+      "Echo round trips of {} bytes, closed loop, {:g} s per row; lab load's generator\n"
+      "for every server (peers from {})\n\n",
+      size, seconds, peers_dir().string());
   std::fflush(stdout);
   server_options fast;
   fast.chunk = 65536;  // as the C reference reads
@@ -150,9 +151,10 @@ int run_yardsticks(const params& p) {
       const load_figures ours_on_c = drive(reference->port(), 100, seconds, size);
       if (std::regex_search(run.output, match, rps)) {
         const double theirs = std::stod(match[1]);
-        fmt::print("\nThe C reference at 100 connections: echoload drives {:.0f} rt/s, lab load "
-                   "{:.0f} rt/s ({:.2f}x)\n",
-                   theirs, ours_on_c.per_second, ours_on_c.per_second / theirs);
+        fmt::print(
+            "\nThe C reference at 100 connections: echoload drives {:.0f} rt/s, lab load "
+            "{:.0f} rt/s ({:.2f}x)\n",
+            theirs, ours_on_c.per_second, ours_on_c.per_second / theirs);
         report_metric("lab_load_over_echoload", ours_on_c.per_second / theirs, "x");
       } else {
         fmt::print("\n(echoload printed no rate: {})\n", run.output);
@@ -165,9 +167,10 @@ int run_yardsticks(const params& p) {
   const std::size_t bytes = static_cast<std::size_t>(p.number("big_kb")) << 10;
   const double blocking = shakespeare_wait_ms("echo.blocking", bytes);
   const double selecting = shakespeare_wait_ms("echo.select", bytes);
-  fmt::print("\nShakespeare ({} KB, 16 bytes per recv()): the small client waited {:.3f} ms on\n"
-             "the blocking server, {:.3f} ms on the select server: {:.0f}x.\n",
-             bytes >> 10, blocking, selecting, blocking / selecting);
+  fmt::print(
+      "\nShakespeare ({} KB, 16 bytes per recv()): the small client waited {:.3f} ms on\n"
+      "the blocking server, {:.3f} ms on the select server: {:.1f}x.\n",
+      bytes >> 10, blocking, selecting, blocking / selecting);
   report_metric("blocking_over_select_wait", blocking / selecting, "x");
   return 0;
 }
@@ -176,8 +179,7 @@ const registration yardsticks{
     {.name = "echo.yardsticks",
      .summary = "lab's epoll echo server against the C and CPython yardsticks, same load, same run",
      .params = {param::numbers("conns", {1, 100, 1000}, {1, 2000}),
-                param::reals("seconds", {1}, {0.1, 10}),
-                param::number("size", 64, {1, 65536}),
+                param::reals("seconds", {1}, {0.1, 10}), param::number("size", 64, {1, 65536}),
                 param::number("big_kb", 4096, {16, 65536})},
      .run = run_yardsticks,
      .limits = R"({"open_files": 8192})"}};

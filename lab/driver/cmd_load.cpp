@@ -9,8 +9,8 @@
 
 #include <charconv>
 #include <optional>
-#include <system_error>
 #include <ostream>
+#include <system_error>
 
 #include <lab/net/load_generator.hpp>
 
@@ -58,10 +58,10 @@ std::optional<std::uint16_t> loopback_port(const std::string& target, std::strin
 }
 
 void print_report(const net::load_report& report, const load_options& options, std::ostream& out) {
-  out << fmt::format("{} connections for {:.1f} s ({} threads, {}{}):\n", options.connections,
-                     report.seconds, report.threads, options.mode,
-                     options.mode == "echo" ? fmt::format(", {} bytes a request", options.size)
-                                            : "");
+  out << fmt::format(
+      "{} connections for {:.1f} s ({} threads, {}{}):\n", options.connections, report.seconds,
+      report.threads, options.mode,
+      options.mode == "echo" ? fmt::format(", {} bytes a request", options.size) : "");
   out << fmt::format("  round trips  {:>12}   {:.0f} per second\n", report.round_trips,
                      report.per_second());
   out << fmt::format("  latency      p50 {:.1f} us   p99 {:.1f} us   max {:.1f} us\n",

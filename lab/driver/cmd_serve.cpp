@@ -80,8 +80,9 @@ int run_serve(const serve_options& options, app_context& context) {
   if (server == nullptr) {
     std::vector<std::string> names;
     for (const auto& s : servers) names.push_back(s.name);
-    *context.err << fmt::format("lab serve: no server named '{}'.{} (lab serve --list shows them)\n",
-                                options.name, did_you_mean(options.name, names));
+    *context.err << fmt::format(
+        "lab serve: no server named '{}'.{} (lab serve --list shows them)\n", options.name,
+        did_you_mean(options.name, names));
     return exit_code::bad_usage;
   }
   serve_request request;
@@ -120,16 +121,18 @@ int run_serve(const serve_options& options, app_context& context) {
              : run.exit_code == 2 ? exit_code::bad_usage
                                   : exit_code::failed;
     case run_outcome::failed_to_start:
-      *context.err << fmt::format("lab serve: cannot start the demos program: {}; run bin/lab to "
-                                  "rebuild\n",
-                                  run.start_error);
+      *context.err << fmt::format(
+          "lab serve: cannot start the demos program: {}; run bin/lab to "
+          "rebuild\n",
+          run.start_error);
       return exit_code::lab_error;
     case run_outcome::timed_out:
       // An idle server is "blocked" to the box's clock: this is lab serve's
       // own limit, not a deadlock of the server.
       *context.out << fmt::format(
           "{} stopped after {} s, lab serve's limit for one server; start it again to go on.\n",
-          server->name, std::chrono::duration_cast<std::chrono::seconds>(run.profile.timeout).count());
+          server->name,
+          std::chrono::duration_cast<std::chrono::seconds>(run.profile.timeout).count());
       return exit_code::ok;
     default:
       *context.out << fmt::format("{} stopped: {}\n", server->name, run.stop_reason());

@@ -19,8 +19,8 @@ std::vector<demo_info> available_servers();
 
 struct serve_request {
   const demo_info* server = nullptr;
-  std::uint16_t port = 0;  // 0: the OS picks one
-  demo_params params;      // the server's other parameters
+  std::uint16_t port = 0;                   // 0: the OS picks one
+  demo_params params;                       // the server's other parameters
   const std::atomic<bool>* stop = nullptr;  // set to stop it
 };
 

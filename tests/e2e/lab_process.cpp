@@ -140,8 +140,7 @@ std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours
     bool another_labs = false;
     for (pid_t up = parent_of(pid); up > 1 && up != ours && up != getpid(); up = parent_of(up)) {
       std::error_code ec;
-      const std::string exe =
-          fs::read_symlink("/proc/" + std::to_string(up) + "/exe", ec).string();
+      const std::string exe = fs::read_symlink("/proc/" + std::to_string(up) + "/exe", ec).string();
       if (!ec && (exe == lab.string() || exe.rfind(tests_dir, 0) == 0)) {
         another_labs = true;
         break;

@@ -21,8 +21,7 @@ bool has(const lab_test::lab_run& run, const std::string& text) {
 // The counts of the crowd line: connected, echoed, turned away, silent.
 std::vector<long> crowd_counts(const std::string& out) {
   std::smatch m;
-  static const std::regex line(
-      R"((\d+) connected: (\d+) echoed, (\d+) turned away, (\d+) silent)");
+  static const std::regex line(R"((\d+) connected: (\d+) echoed, (\d+) turned away, (\d+) silent)");
   if (!std::regex_search(out, m, line)) return {};
   return {std::stol(m[1]), std::stol(m[2]), std::stol(m[3]), std::stol(m[4])};
 }
@@ -38,7 +37,8 @@ TEST_CASE("echo.blocking makes the small client wait until the big client has fi
   CHECK(std::regex_search(run.out, std::regex(R"(\"hi\" came back after [0-9.]+ ms)")));
 }
 
-TEST_CASE("echo.select answers the small client while the big one streams and stalls on a computation") {
+TEST_CASE(
+    "echo.select answers the small client while the big one streams and stalls on a computation") {
   const auto run = run_lab({"demo", "echo.select", "big_kb=4096", "compute_ms=200", "crowd=0"});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 0);
@@ -80,15 +80,15 @@ TEST_CASE("a thread or a process per client answers one client while another com
 }
 
 TEST_CASE("counting.threaded hands the same number to several clients in 20 rounds out of 20") {
-  const auto run =
-      run_lab({"demo", "counting.threaded", "clients=4", "work_ms=50", "rounds=20"});
+  const auto run = run_lab({"demo", "counting.threaded", "clients=4", "work_ms=50", "rounds=20"});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 0);
   CHECK(has(run, "Over 20 rounds: duplicates in 20,"));
   CHECK(has(run, "Several clients got the same number"));
 }
 
-TEST_CASE("counting.event_loop hands out unique numbers without a lock to clients served together") {
+TEST_CASE(
+    "counting.event_loop hands out unique numbers without a lock to clients served together") {
   const auto run = run_lab({"demo", "counting.event_loop", "clients=4", "work_ms=100", "rounds=3"});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 0);

@@ -51,8 +51,8 @@ void serve_event_loop(net::listener& listener, int stop_fd, const server_options
   net::epoll_set loop;
   loop.add(listener.fd.get(), EPOLLIN);
   loop.add(stop_fd, EPOLLIN);
-  long served = 0;                               // only this thread touches it
-  std::map<int, pending_request> by_timer;       // requests, by their timer's descriptor
+  long served = 0;                          // only this thread touches it
+  std::map<int, pending_request> by_timer;  // requests, by their timer's descriptor
   for (;;) {
     for (const epoll_event& ready : loop.wait(net::wait_forever)) {
       const int fd = ready.data.fd;

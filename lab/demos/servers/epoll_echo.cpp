@@ -22,8 +22,8 @@ void serve_epoll(net::listener& listener, int stop_fd, const server_options& opt
   net::epoll_set loop;
   loop.add(listener.fd.get(), EPOLLIN);
   loop.add(stop_fd, EPOLLIN);
-  std::map<int, echo_client> clients;        // by descriptor
-  std::map<int, std::uint32_t> registered;   // what each client is watched for
+  std::map<int, echo_client> clients;       // by descriptor
+  std::map<int, std::uint32_t> registered;  // what each client is watched for
   for (;;) {
     for (const epoll_event& ready : loop.wait(net::wait_forever)) {
       const int fd = ready.data.fd;

@@ -20,8 +20,7 @@ void reap_finished(std::set<pid_t>& children) {
   for (pid_t pid; (pid = ::waitpid(-1, nullptr, WNOHANG)) > 0;) children.erase(pid);
 }
 
-void serve_process_per_client(net::listener& listener, int stop_fd,
-                              const server_options& options) {
+void serve_process_per_client(net::listener& listener, int stop_fd, const server_options& options) {
   std::set<pid_t> children;
   while (wait_for_client_or_stop(listener.fd.get(), stop_fd)) {
     reap_finished(children);

@@ -27,17 +27,18 @@ namespace lab::demos {
 
 // How a server behaves, typed once from the student's key=value words.
 struct server_options {
-  std::size_t chunk = 16;                 // echo: bytes per recv(), as in the lecture
-  std::chrono::milliseconds compute{0};   // echo: CPU time a chunk with '#' in it costs
-  std::chrono::milliseconds work{50};     // counting: the simulated request
-  bool chatty = false;                    // say who comes and goes (lab serve)
+  std::size_t chunk = 16;                // echo: bytes per recv(), as in the lecture
+  std::chrono::milliseconds compute{0};  // echo: CPU time a chunk with '#' in it costs
+  std::chrono::milliseconds work{50};    // counting: the simulated request
+  bool chatty = false;                   // say who comes and goes (lab serve)
 };
 
 // The byte that asks an echo server for a long computation (compute_ms).
 inline constexpr char compute_request = '#';
 
 // Serves clients of `listener` until `stop_fd` is readable.
-using serve_function = void (*)(net::listener& listener, int stop_fd, const server_options& options);
+using serve_function = void (*)(net::listener& listener, int stop_fd,
+                                const server_options& options);
 
 enum class server_kind { echo, counting };
 

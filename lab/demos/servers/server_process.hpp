@@ -20,8 +20,7 @@ class server_process {
  public:
   // Listens on 127.0.0.1:`port` (0: any free port), then forks a child that
   // runs `server` there. Throws lab::net::error if the port cannot be had.
-  server_process(const demo_server& server, const server_options& options,
-                 std::uint16_t port = 0);
+  server_process(const demo_server& server, const server_options& options, std::uint16_t port = 0);
   ~server_process() { stop(); }
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
