@@ -114,6 +114,8 @@ idle_crowd::idle_crowd(std::uint16_t port, long count, std::chrono::milliseconds
     }
   }
   result.connected = static_cast<long>(sockets.size());
+  const auto deadline = clock_type::now() + wait;  // for every echo together: a stuck server
+                                                   // costs `wait` once, not once per client
   for (const unique_fd& socket : sockets) {
     char byte = 'x';
     if (!net::send_all(socket.get(), {&byte, 1})) {
@@ -121,7 +123,9 @@ idle_crowd::idle_crowd(std::uint16_t port, long count, std::chrono::milliseconds
       continue;
     }
     pollfd entry{socket.get(), POLLIN, 0};
-    if (::poll(&entry, 1, static_cast<int>(wait.count())) <= 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    if (::poll(&entry, 1, static_cast<int>(std::max<long>(left.count(), 0))) <= 0) {
       ++result.silent;
       continue;
     }

@@ -89,8 +89,9 @@ struct crowd_result {
 };
 
 // `count` connections, opened and kept open; then each sends one byte and
-// waits (at most `wait` each) for its echo, so that every one of them has
-// been taken in by the server. They stay open, idle, until it is destroyed.
+// waits for its echo (all of them within `wait` in all), so that every one
+// of them has been taken in by the server. They stay open, idle, until it is
+// destroyed.
 class idle_crowd {
  public:
   idle_crowd(std::uint16_t port, long count, std::chrono::milliseconds wait);

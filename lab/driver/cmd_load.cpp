@@ -94,6 +94,13 @@ int run_load_command(const load_options& options, app_context& context) {
     const net::load_report report = net::run_load(plan);
     if (terminal) *context.out << "\r" << std::string(60, ' ') << "\r";
     print_report(report, options, *context.out);
+    if (report.round_trips == 0 && report.errors == 0) {
+      *context.err << fmt::format(
+          "lab load: no answer came back in {:g} s; does the server answer --mode {} requests? (an "
+          "echo server waits for bytes; a counting server answers on connect)\n",
+          options.seconds, options.mode);
+      return exit_code::failed;
+    }
     return report.errors == 0 ? exit_code::ok : exit_code::failed;
   } catch (const std::invalid_argument& error) {
     *context.err << "lab load: " << error.what() << "\n";

@@ -255,6 +255,18 @@ TEST_CASE("lab load drives a served echo server and a counting server and counts
   CHECK(counting.wait() == 0);
 }
 
+TEST_CASE("lab load in counting mode against an echo server says that no answer came back") {
+  serving_lab lab({"echo.epoll"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  const auto run = run_lab({"load", "127.0.0.1:" + std::to_string(port), "--conns", "2",
+                            "--seconds", "0.2", "--mode", "counting"});
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("lab load: no answer came back in 0.2 s") != std::string::npos);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
 TEST_CASE("lab load at a port where nobody listens says so in one line") {
   const std::uint16_t port = lab::net::listen_loopback().port;  // closed again at once
   const auto run = run_lab({"load", "127.0.0.1:" + std::to_string(port), "--seconds", "0.2"});
