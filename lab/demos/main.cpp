@@ -3,22 +3,28 @@
 // text; `--list --json` for tools); `lab-demos NAME key=value ...` runs one.
 // Every parameter is checked against the demo's declarations before it
 // starts: a value out of range is a usage error (exit 2), and the demo never runs.
+// `lab-demos --serve SERVER key=value ...` runs one demo server in the foreground
+// (lab serve), `lab-demos --servers` lists them (servers/serve.hpp).
 #include <fmt/core.h>
 
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <lab/protocol.hpp>
 #include <lab/settings.hpp>
 
 #include "demo.hpp"
 #include "listing.hpp"
+#include "servers/serve.hpp"
 
 namespace {
 
 constexpr int usage_error = 2;  // as lab's own: a word or a value the demo cannot take
-constexpr const char* usage = "usage: lab-demos NAME [key=value ...] | --list [--json]\n";
+constexpr const char* usage =
+    "usage: lab-demos NAME [key=value ...] | --list [--json] | --serve SERVER [key=value ...] | "
+    "--servers\n";
 
 // Runs `d` with the key=value words in argv[first...].
 int run_demo(const lab::demos::demo& d, int argc, char** argv, int first) {
@@ -72,6 +78,16 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (name == "--servers") {
+    if (lab::demos::channel().connected())
+      lab::demos::list_servers_for_lab();
+    else
+      lab::demos::list_servers_for_people(std::cout);
+    return 0;
+  }
+  if (name == "--serve" && argc > 2)
+    return lab::demos::serve_in_foreground(argv[2],
+                                           std::vector<std::string>(argv + 3, argv + argc));
   const auto found = lab::demos::registry().find(name);
   if (found == lab::demos::registry().end()) {
     std::cerr << fmt::format("lab-demos: no demo named '{}'\n", name);

@@ -201,6 +201,8 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
   setup_settings(*app, context);
   setup_step(*app, context);
   setup_bench(*app, context);
+  setup_serve(*app, context);
+  setup_load(*app, context);
   for (CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; }))
     sub->allow_extras();
   return app;

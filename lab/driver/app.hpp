@@ -115,5 +115,7 @@ void setup_progress(CLI::App& app, app_context& context);
 void setup_settings(CLI::App& app, app_context& context);
 void setup_step(CLI::App& app, app_context& context);
 void setup_bench(CLI::App& app, app_context& context);
+void setup_serve(CLI::App& app, app_context& context);
+void setup_load(CLI::App& app, app_context& context);
 
 }  // namespace lab

@@ -41,6 +41,12 @@ run_profile demo() {
   return p;
 }
 
+run_profile server() {
+  run_profile p = demo();
+  p.timeout = std::chrono::hours(1);
+  return p;
+}
+
 run_profile query() {
   run_profile p;
   p.timeout = std::chrono::seconds(10);

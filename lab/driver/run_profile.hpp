@@ -46,6 +46,9 @@ run_profile check_program();
 run_profile demo();
 // Short questions to a program: "which checks?", "which demos?".
 run_profile query();
+// A demo server in the foreground (lab serve): a demo's box that lasts
+// until the student stops it, up to an hour of the box's own time.
+run_profile server();
 }  // namespace profiles
 
 // The most any course may ask for. Above it a course file is refused.

@@ -101,6 +101,9 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
       {"granularity", {"transfers=20000"}},
       {"fib", {"n=18", "inputs=3"}},
       {"switch", {"switches=20000", "tasks=1000", "repeats=1", "python=0"}},
+      {"echo_yardsticks", {"conns=100", "seconds=0.1", "big_kb=64"}},
+      {"c10k", {"clients=50"}},
+      {"server_memory", {"clients=20"}},
   };
   const auto course = nlohmann::json::parse(
       std::ifstream(std::filesystem::path(LAB_TEST_SOURCE_DIR) / "lessons" / "benchmarks.json"));

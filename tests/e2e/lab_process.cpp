@@ -131,12 +131,21 @@ pid_t parent_of(pid_t pid) {
 
 std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours) {
   const fs::path lab = fs::weakly_canonical(LAB_BINARY);
+  const std::string tests_dir = fs::weakly_canonical(LAB_TEST_BINARY_DIR).string() + "/tests/";
   std::vector<pid_t> left;
   for (pid_t pid : processes_running(fragment)) {
-    const pid_t parent = parent_of(pid);
-    std::error_code ec;
-    const fs::path parent_exe = fs::read_symlink("/proc/" + std::to_string(parent) + "/exe", ec);
-    const bool another_labs = !ec && parent_exe == lab && parent != ours;
+    // Up the ancestry: a demo's own children (a demo server, its processes
+    // per client) have a lab further up, not as their parent; and a test
+    // that runs lab-demos itself (without lab) is its ancestor.
+    bool another_labs = false;
+    for (pid_t up = parent_of(pid); up > 1 && up != ours && up != getpid(); up = parent_of(up)) {
+      std::error_code ec;
+      const std::string exe = fs::read_symlink("/proc/" + std::to_string(up) + "/exe", ec).string();
+      if (!ec && (exe == lab.string() || exe.rfind(tests_dir, 0) == 0)) {
+        another_labs = true;
+        break;
+      }
+    }
     if (!another_labs) left.push_back(pid);
   }
   return left;

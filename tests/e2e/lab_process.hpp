@@ -43,10 +43,11 @@ std::filesystem::path fresh_temp_dir();
 // Pids of live processes whose executable path contains `fragment`.
 std::vector<pid_t> processes_running(const std::string& fragment);
 
-// Those of them that are not run by some other lab (their parent is not a
-// lab process, or is `ours`): what our run left behind. Programs of labs that
-// other tests run at the same time (ctest -j) are not counted. `ours` is the
-// lab under test if it still runs (a REPL), else 0.
+// Those of them that are not run by some other lab or test (no lab process
+// and no other test program among their ancestors up to `ours`): what our
+// run left behind. Programs that other tests run at the same time (ctest -j),
+// through lab or directly, and the processes those programs forked, are not
+// counted. `ours` is the lab under test if it still runs (a REPL), else 0.
 std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours = 0);
 
 }  // namespace lab_test

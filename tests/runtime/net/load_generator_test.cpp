@@ -83,9 +83,8 @@ TEST_CASE("run_load at a port nobody listens on gives up with connection refused
   plan.port = lab::net::listen_loopback().port;  // closed again at once
   plan.connections = 3;
   plan.duration = std::chrono::seconds(10);
-  CHECK_THROWS_WITH_AS(lab::net::run_load(plan),
-                       ("connect to 127.0.0.1:" + std::to_string(plan.port) +
-                        ": Connection refused")
-                           .c_str(),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      lab::net::run_load(plan),
+      ("connect to 127.0.0.1:" + std::to_string(plan.port) + ": Connection refused").c_str(),
+      std::runtime_error);
 }

@@ -8,12 +8,13 @@
 
 TEST_CASE("select_set refuses a descriptor at FD_SETSIZE and says to use poll or epoll") {
   lab::net::select_set sets;
-  CHECK_THROWS_WITH_AS(sets.watch_read(FD_SETSIZE),
-                       ("descriptor " + std::to_string(FD_SETSIZE) +
-                        " is beyond select()'s limit: an fd_set holds descriptors 0 to " +
-                        std::to_string(FD_SETSIZE - 1) + " (FD_SETSIZE); use poll or epoll for more")
-                           .c_str(),
-                       lab::net::select_limit);
+  CHECK_THROWS_WITH_AS(
+      sets.watch_read(FD_SETSIZE),
+      ("descriptor " + std::to_string(FD_SETSIZE) +
+       " is beyond select()'s limit: an fd_set holds descriptors 0 to " +
+       std::to_string(FD_SETSIZE - 1) + " (FD_SETSIZE); use poll or epoll for more")
+          .c_str(),
+      lab::net::select_limit);
   CHECK_THROWS_AS(sets.watch_write(FD_SETSIZE + 500), lab::net::select_limit);
   CHECK_NOTHROW(sets.watch_read(FD_SETSIZE - 1));  // the last one that fits
   CHECK_FALSE(sets.readable(FD_SETSIZE));

@@ -6,8 +6,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <thread>
 

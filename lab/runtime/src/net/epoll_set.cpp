@@ -29,7 +29,8 @@ void epoll_set::remove(int fd) {
 }
 
 std::span<const epoll_event> epoll_set::wait(std::chrono::milliseconds timeout) {
-  const int limit = timeout < std::chrono::milliseconds::zero() ? -1 : static_cast<int>(timeout.count());
+  const int limit =
+      timeout < std::chrono::milliseconds::zero() ? -1 : static_cast<int>(timeout.count());
   const int ready = ::epoll_wait(fd_.get(), ready_.data(), static_cast<int>(ready_.size()), limit);
   if (ready >= 0) return {ready_.data(), static_cast<std::size_t>(ready)};
   if (errno == EINTR) return {};

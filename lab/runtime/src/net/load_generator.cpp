@@ -65,7 +65,8 @@ class worker {
       const auto left = deadline_ - clock_type::now();
       if (left <= clock_type::duration::zero()) break;  // requests in flight are not counted
       const auto wait = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(left),
-                                 std::chrono::milliseconds(100)) + std::chrono::milliseconds(1);
+                                 std::chrono::milliseconds(100)) +
+                        std::chrono::milliseconds(1);
       for (const epoll_event& ready : loop_.wait(wait)) on_ready(ready.data.fd, ready.events);
     }
   }
@@ -217,8 +218,8 @@ void make_room_for(int connections) {
 
 double load_report::percentile_us(double fraction) const {
   if (latencies_us.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(
-      std::ceil(fraction * static_cast<double>(latencies_us.size())));
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(latencies_us.size())));
   return latencies_us[std::clamp<std::size_t>(rank, 1, latencies_us.size()) - 1];
 }
 

@@ -10,7 +10,8 @@ std::size_t poll_set::add(int fd, short events) {
 }
 
 int poll_set::wait(std::chrono::milliseconds timeout) {
-  const int limit = timeout < std::chrono::milliseconds::zero() ? -1 : static_cast<int>(timeout.count());
+  const int limit =
+      timeout < std::chrono::milliseconds::zero() ? -1 : static_cast<int>(timeout.count());
   const int ready = ::poll(entries_.data(), entries_.size(), limit);
   if (ready >= 0) return ready;
   if (errno == EINTR) {

@@ -20,7 +20,8 @@ namespace lab::net {
 
 class error : public std::system_error {
  public:
-  error(int code, const std::string& what) : std::system_error(code, std::generic_category(), what) {}
+  error(int code, const std::string& what)
+      : std::system_error(code, std::generic_category(), what) {}
 };
 
 // Throws lab::net::error for the errno of the call that just failed.

@@ -52,9 +52,9 @@ struct load_plan {
 
 struct load_report {
   std::uint64_t round_trips = 0;
-  std::uint64_t errors = 0;       // connections refused, reset or closed early; wrong answers
-  std::string first_error;        // what the first one was, in words; "" if none
-  double seconds = 0;             // how long the load ran
+  std::uint64_t errors = 0;  // connections refused, reset or closed early; wrong answers
+  std::string first_error;   // what the first one was, in words; "" if none
+  double seconds = 0;        // how long the load ran
   int threads = 0;
   std::vector<float> latencies_us;  // one per round trip, sorted
 
