@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace lab::demos {
@@ -127,6 +128,34 @@ std::vector<std::string> machine_causes(const load_figures& m, unsigned parallel
   for (auto cause : {single_core_cause(m, parallel), busy_cause(m, parallel)})
     if (!cause.empty()) causes.push_back(std::move(cause));
   return causes;
+}
+
+std::string cores_note(const load_figures& m, unsigned workers) {
+  const unsigned could_use = std::min(workers, m.machine_cores);
+  if (m.usable_cores >= could_use || workers <= 1) return "";
+  return fmt::format(
+      "this process may use {} of the machine's {} (its affinity mask; nproc says {}): at "
+      "most {} of the workers ran at once",
+      m.usable_cores, plural(m.machine_cores, "core"), m.usable_cores, m.usable_cores);
+}
+
+std::vector<std::string> timing_warnings(const load_figures& machine, unsigned workers) {
+  std::vector<std::string> warnings;
+  if (!single_core_cause(machine, workers).empty())
+    warnings.push_back(fmt::format(
+        "Only 1 core was there for the workers ({}): they took turns, so no number of them can "
+        "be faster than one.",
+        nproc_text(machine)));
+  if (const auto busy = busy_cause(machine, workers); !busy.empty())
+    warnings.push_back(fmt::format(
+        "The speedups may be lower than your code can reach: {}. Time it again when the machine "
+        "is quieter.",
+        busy));
+  if (auto note = cores_note(machine, workers); !note.empty() && machine.usable_cores > 1) {
+    note[0] = static_cast<char>(std::toupper(note[0]));
+    warnings.push_back(note + ".");
+  }
+  return warnings;
 }
 
 verdict judge(const claim& c, const load_figures& machine) {

@@ -8,7 +8,8 @@
 // cores kept busy by other programs). describe() words the result: the
 // lesson's conclusion when the figure shows it; otherwise that this run did
 // not show it, with the figures, the cause found (or that none was found),
-// and never the conclusion.
+// and never the conclusion. The same causes warn under the timing table of
+// `lab exercise` (machine_causes, cores_note).
 //
 // Everything here is a pure function of the figures it is given: tests feed
 // it figures, and no decision depends on a clock.
@@ -82,6 +83,17 @@ std::string single_core_cause(const load_figures& machine, unsigned parallel);
 std::string busy_cause(const load_figures& machine, unsigned parallel);
 // Both, those that apply.
 std::vector<std::string> machine_causes(const load_figures& machine, unsigned parallel);
+
+// A sentence for a table of 1 to `workers` workers when this process may
+// use fewer cores than the workers and the machine have: how many of them
+// run at once. "" when it may use as many as either.
+std::string cores_note(const load_figures& machine, unsigned workers);
+
+// Warnings under a timing table whose rows ran up to `workers` workers, from
+// the machine's figures over the timing: the causes above, then the cores
+// note (unless a single core was said), each a sentence of its own. None
+// when the machine was fit to time on.
+std::vector<std::string> timing_warnings(const load_figures& machine, unsigned workers);
 
 verdict judge(const claim& c, const load_figures& machine);
 

@@ -192,6 +192,18 @@ TEST_CASE("speedup bounds grow with the usable cores and never fall below one an
   CHECK(lab::demos::speedup_bound(4, one) == doctest::Approx(1.5));
 }
 
+TEST_CASE("the cores note speaks only when the affinity mask holds the workers back") {
+  const load_figures all{.machine_cores = 4, .usable_cores = 4};
+  const load_figures masked{.machine_cores = 4, .usable_cores = 1};
+  CHECK(lab::demos::cores_note(all, 8).empty());
+  CHECK(lab::demos::cores_note(masked, 1).empty());
+  CHECK(contains(lab::demos::cores_note(masked, 2),
+                 "this process may use 1 of the machine's 4 cores"));
+  const load_figures two_of_four{.machine_cores = 4, .usable_cores = 2};
+  CHECK(lab::demos::cores_note(two_of_four, 2).empty());  // 2 workers, 2 cores: all ran at once
+  CHECK_FALSE(lab::demos::cores_note(two_of_four, 5).empty());
+}
+
 TEST_CASE("counts are printed without decimals and milliseconds with a space") {
   claim count{
       .figure = "results ready", .value = 3, .direction = expect::at_most, .bound = 3, .unit = ""};
@@ -212,4 +224,33 @@ TEST_CASE("a lesson of several lines is indented under its verdict") {
   CHECK(describe(c, judge(c, quiet_two_cores()), quiet_two_cores()) ==
         "Seen here: 2 threads against 1: 2.00x (the lesson expects at least 1.50x).\n"
         "  line one\n  line two\n");
+}
+
+TEST_CASE("timing warnings name a single core once and say that no worker count can be faster") {
+  const load_figures one_core{
+      .machine_cores = 2, .usable_cores = 1, .load_average = 0.2, .others_busy = 0};
+  const auto warnings = lab::demos::timing_warnings(one_core, 2);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] ==
+        "Only 1 core was there for the workers (nproc 1, 2 on the machine): they took turns, so "
+        "no number of them can be faster than one.");
+}
+
+TEST_CASE("timing warnings on a busy machine ask for a quieter one") {
+  const auto warnings = lab::demos::timing_warnings(busy_two_cores(), 5);
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0],
+                 "The speedups may be lower than your code can reach: other programs "
+                 "kept 1.8 of the 2 cores"));
+  CHECK(contains(warnings[0], "Time it again when the machine is quieter."));
+  CHECK(lab::demos::timing_warnings(quiet_two_cores(), 5).empty());
+}
+
+TEST_CASE("timing warnings note an affinity mask that holds back the workers") {
+  const load_figures masked{
+      .machine_cores = 8, .usable_cores = 2, .load_average = 0.2, .others_busy = 0};
+  const auto warnings = lab::demos::timing_warnings(masked, 4);
+  REQUIRE(warnings.size() == 1);
+  CHECK(contains(warnings[0], "This process may use 2 of the machine's 8 cores"));
+  CHECK(lab::demos::timing_warnings(masked, 2).empty());
 }
