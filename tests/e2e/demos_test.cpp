@@ -376,13 +376,67 @@ TEST_CASE("lock.false_sharing compares packed and padded counters whose totals a
   CHECK(run.out.find("64 bytes apart") != std::string::npos);
 }
 
-TEST_CASE("lock.granularity times both banks and shows the money conserved") {
-  const auto run = run_lab({"demo", "lock.granularity", "accounts=10", "transfers=20000"});
+namespace {
+
+// The rows of lock.granularity's table: ns per transfer by bank and threads.
+std::map<std::pair<std::string, int>, double> granularity_rows(const std::string& out) {
+  std::map<std::pair<std::string, int>, double> rows;
+  const std::regex row(
+      "(one lock \\(coarse\\)|a lock per account) +(\\d+) +([0-9.]+) +[0-9.]+ +[0-9.]+\\n");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it)
+    rows[{(*it)[1].str(), std::stoi((*it)[2])}] = std::stod((*it)[3]);
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("lock.granularity times both banks with 1 and 2 threads and shows the money conserved") {
+  const auto run =
+      run_lab({"demo", "lock.granularity", "accounts=10", "transfers=20000", "work=100"});
   CHECK(run.exit_code == 0);
   CHECK(run.out.find("(seed 2024)") != std::string::npos);
-  CHECK(std::regex_search(run.out, std::regex("one lock \\(coarse\\) +[0-9.]+ +10000\\n")));
-  CHECK(std::regex_search(run.out, std::regex("a lock per account +[0-9.]+ +10000\\n")));
-  CHECK(run.out.find("money conserved: one lock yes, a lock per account yes") != std::string::npos);
+  CHECK(granularity_rows(run.out).size() == 4);
+  CHECK(
+      run.out.find("money conserved: one lock yes, a lock per account yes (at the start: 10000)") !=
+      std::string::npos);
+  // 10 accounts are between the lesson's two cases: no claim to judge.
+  CHECK(verdicts_in(run.out).empty());
+  CHECK(run.out.find("No verdict: two transfers at once need a common account 38% of the time") !=
+        std::string::npos);
+}
+
+TEST_CASE("lock.granularity with 2 accounts judges two threads against one for each bank") {
+  const auto run =
+      run_lab({"demo", "lock.granularity", "accounts=2", "transfers=20000", "work=100"});
+  CHECK(run.exit_code == 0);
+  const auto rows = granularity_rows(run.out);
+  REQUIRE(rows.size() == 4);
+  const auto found = checked_verdicts(run.out);
+  CHECK(found.size() == 2);
+  for (const std::string bank : {"one lock", "a lock per account"}) {
+    const auto verdict = verdict_on(found, bank + ", 2 threads against 1");
+    CHECK(verdict.expects == "at most");
+    const std::string row = bank == "one lock" ? "one lock (coarse)" : bank;
+    CHECK(verdict.value == doctest::Approx(rows.at({row, 1}) / rows.at({row, 2})).epsilon(0.05));
+  }
+  check_conclusion(run.out, verdict_on(found, "a lock per account, 2 threads against 1"),
+                   "none can overlap");
+}
+
+TEST_CASE("lock.granularity with 100 accounts judges a lock per account against one lock") {
+  const auto run =
+      run_lab({"demo", "lock.granularity", "accounts=100", "transfers=20000", "work=100"});
+  CHECK(run.exit_code == 0);
+  const auto rows = granularity_rows(run.out);
+  REQUIRE(rows.size() == 4);
+  const auto verdict =
+      verdict_on(checked_verdicts(run.out), "a lock per account against one lock, 2 threads");
+  CHECK(verdict.value ==
+        doctest::Approx(rows.at({"one lock (coarse)", 2}) / rows.at({"a lock per account", 2}))
+            .epsilon(0.05));
+  check_conclusion(run.out, verdict, "go side by side");
+  if (!verdict.seen) CHECK(verdict.below.find("try work=1000") != std::string::npos);
 }
 
 TEST_CASE("fib.compare runs every way and checks every result") {
