@@ -216,6 +216,7 @@ int run_forgot_join(const params& p) {
                .direction = expect::at_most,
                .bound = static_cast<double>(inputs - 1),
                .unit = "",
+               .timed = false,
                .lesson = "Without join() it read the clock while its threads were still computing.",
                .known_cause = fmt::format(
                    "fib({}) takes less time than starting a thread, so every thread was done "

@@ -139,6 +139,7 @@ int run_counter(const params& p) {
       // Without the GIL both threads must be inside the window at the same
       // moment; under it they never run at once, and a handoff does it.
       .parallel = under_gil ? 1u : 2u,
+      .timed = false,
       .lesson = under_gil
                     ? "The GIL analogue did not help: it can change hands at the safepoint "
                       "between\nthe read and the write, so n = tmp + 1 is not atomic under it "
@@ -198,6 +199,7 @@ int run_bank(const params& p) {
       // The sleep between the check and the act lets the other withdrawal
       // check meanwhile, even on one core. Without it both must run at once.
       .parallel = delay_us > 0 ? 1u : 2u,
+      .timed = false,
       .lesson = fmt::format(
           "Each time, the bank paid ${} from ${}: both checked the balance before either took\n"
           "the money.",

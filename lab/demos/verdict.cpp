@@ -123,6 +123,20 @@ std::string busy_cause(const load_figures& m, unsigned parallel) {
   return "";
 }
 
+std::string disturbed_cause(const load_figures& m) {
+  if (m.others_busy >= busy_cores_worth_naming)
+    return fmt::format(
+        "other programs kept {:.1f} of the {} this process may use busy while it measured, "
+        "which disturbs any timing (load average {:.2f} over the last minute; {})",
+        m.others_busy, plural(m.usable_cores, "core"), m.load_average, nproc_text(m));
+  if (m.others_busy < 0 && m.load_average >= m.usable_cores)
+    return fmt::format(
+        "the load average was {:.2f} over the last minute on {}, which disturbs any timing ({}; "
+        "it counts this program's own threads too)",
+        m.load_average, plural(m.usable_cores, "core"), nproc_text(m));
+  return "";
+}
+
 std::vector<std::string> machine_causes(const load_figures& m, unsigned parallel) {
   std::vector<std::string> causes;
   for (auto cause : {single_core_cause(m, parallel), busy_cause(m, parallel)})
@@ -174,7 +188,10 @@ verdict judge(const claim& c, const load_figures& machine) {
   }
   if (v.shown) return v;
   if (!c.known_cause.empty()) v.causes.push_back(c.known_cause);
-  for (auto& cause : machine_causes(machine, c.parallel)) {
+  auto causes = machine_causes(machine, c.parallel);
+  if (causes.empty() && c.timed && !disturbed_cause(machine).empty())
+    causes.push_back(disturbed_cause(machine));
+  for (auto& cause : causes) {
     v.causes.push_back(std::move(cause));
     v.machine_to_blame = true;
   }

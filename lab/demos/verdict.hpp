@@ -39,6 +39,10 @@ struct claim {
   // How many threads or processes must run at the same time for the effect
   // to show: 1 when it needs no parallelism at all.
   unsigned parallel = 1;
+  // The figure comes from timings: other programs disturb it even when the
+  // effect needs no parallelism (they slow one run more than another).
+  // False for counts (lost updates, results ready).
+  bool timed = true;
   std::string lesson = {};  // the lesson's conclusion, said only when the figure shows it
   // A cause the demo knows of when the figure misses (one of its own
   // parameters, say), named before the machine's; "" for none.
@@ -83,6 +87,9 @@ std::string single_core_cause(const load_figures& machine, unsigned parallel);
 std::string busy_cause(const load_figures& machine, unsigned parallel);
 // Both, those that apply.
 std::vector<std::string> machine_causes(const load_figures& machine, unsigned parallel);
+// For a timing that needs no parallelism: other programs kept half a core
+// or more busy while it measured, which disturbs any timing; "" otherwise.
+std::string disturbed_cause(const load_figures& machine);
 
 // A sentence for a table of 1 to `workers` workers when this process may
 // use fewer cores than the workers and the machine have: how many of them

@@ -96,15 +96,31 @@ TEST_CASE("a figure that misses on a quiet machine says that nothing explains it
   CHECK_FALSE(contains(text, "side by side"));
 }
 
-TEST_CASE("a claim that needs no parallelism never blames a busy machine") {
-  claim c = two_threads_speedup(1.6);
-  c.direction = expect::at_most;
-  c.bound = lab::demos::no_speedup_bound;
-  c.parallel = 1;
+TEST_CASE("a count that needs no parallelism never blames a busy machine") {
+  claim c{.figure = "trials where both withdrawals succeeded",
+          .value = 0,
+          .bound = 1,
+          .unit = "",
+          .parallel = 1,
+          .timed = false};
   const auto v = judge(c, busy_two_cores());
   CHECK_FALSE(v.shown);
   CHECK(v.causes.empty());
   CHECK_FALSE(v.machine_to_blame);
+}
+
+TEST_CASE("a timing that needs no parallelism names a busy machine as a disturbance") {
+  claim c = two_threads_speedup(1.47);
+  c.direction = expect::at_most;
+  c.bound = lab::demos::no_speedup_bound;
+  c.parallel = 1;
+  const auto busy = judge(c, busy_two_cores());
+  CHECK_FALSE(busy.shown);
+  REQUIRE(busy.causes.size() == 1);
+  CHECK(contains(busy.causes[0], "other programs kept 1.8 of the 2 cores"));
+  CHECK(contains(busy.causes[0], "which disturbs any timing"));
+  CHECK(busy.machine_to_blame);
+  CHECK(judge(c, quiet_two_cores()).causes.empty());  // a quiet machine explains nothing
 }
 
 TEST_CASE("an at most claim is seen when its figure stays at or under the bound") {
