@@ -16,11 +16,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "demo.hpp"
+#include "verdict.hpp"
 
 namespace lab::demos {
 namespace {
@@ -98,6 +101,36 @@ void process_per_input(const std::vector<long>& inputs, std::vector<long>& resul
   }
 }
 
+// The lesson's claims about the speedups over one thread, by way.
+// `one_interpreted` and `one_native` are the one-thread runs' seconds.
+std::vector<claim> compare_claims(long count, double gil_threads, double processes,
+                                  double native_threads, double one_interpreted, double one_native,
+                                  const load_figures& machine) {
+  const auto parallel = static_cast<unsigned>(count);
+  const auto interpreted_too_short = too_short_cause(one_interpreted, "a larger n");
+  return {
+      {.figure = "a thread each under the GIL against one thread",
+       .value = gil_threads,
+       .direction = expect::at_most,
+       .bound = no_speedup_bound,
+       .lesson = "Threads that hold the GIL take turns, so they are no faster than one thread.",
+       .known_cause = interpreted_too_short},
+      {.figure = "a process each against one thread",
+       .value = processes,
+       .bound = speedup_bound(count, machine),
+       .parallel = parallel,
+       .lesson = "Processes each have their own GIL and run side by side, up to the number of\n"
+                 "cores, paying for a fork and a pipe each.",
+       .known_cause = interpreted_too_short},
+      {.figure = "a native thread each against one thread",
+       .value = native_threads,
+       .bound = speedup_bound(count, machine),
+       .parallel = parallel,
+       .lesson = "Without the GIL, threads scale too.",
+       .known_cause = too_short_cause(one_native, "a larger n")},
+  };
+}
+
 int run_compare(const params& p) {
   const long n = p.number("n");
   const long count = p.number("inputs");
@@ -114,36 +147,57 @@ int run_compare(const params& p) {
       {"a process each", process_per_input, "speedup_processes"}};
   const way native_ways[] = {{"one thread", one_thread_native, nullptr},
                              {"a thread each", thread_per_input<false>, "speedup_native_threads"}};
-  fmt::print("{} x fib({}); median of 3 runs after a warm-up; {} cores\n", count, n,
-             std::thread::hardware_concurrency());
+  const load_watch watch;
+  fmt::print("{} x fib({}); median of 3 runs after a warm-up; this process may use {} cores\n",
+             count, n, watch.figures().usable_cores);
   bool all_correct = true;
-  const auto table = [&](const char* title, const auto& ways) {
+  std::map<std::string, double> speedups;    // by metric
+  std::map<std::string, double> one_thread;  // the baseline's seconds, by table
+  const auto table = [&](const std::string& title, const auto& ways) {
     fmt::print("\n{}\n{:>22} {:>10} {:>9}\n", title, "", "time", "speedup");
     double baseline = 0;
     for (const way& w : ways) {
       std::vector<long> results(inputs.size());
       const double seconds = median_of(time_repeats(3, [&] { w.run(inputs, results); }));
       for (long r : results) all_correct = all_correct && r == expected;
-      if (baseline == 0) baseline = seconds;
+      if (baseline == 0) {
+        baseline = seconds;
+        one_thread[title] = seconds;
+      }
       fmt::print("{:>22} {:>8.3f} s {:>8.2f}x\n", w.name, seconds, baseline / seconds);
       std::fflush(stdout);
-      if (w.metric != nullptr) report_metric(w.metric, baseline / seconds, "x");
+      if (w.metric != nullptr) {
+        report_metric(w.metric, baseline / seconds, "x");
+        speedups[w.metric] = baseline / seconds;
+      }
     }
   };
-  table("interpreted (holding the GIL analogue, safepoint on every call):", interpreted_ways);
-  table("native (no GIL, like C code that releases it):", native_ways);
-  fmt::print("\nall {} results correct (fib({}) = {}): {}\n", count, n, expected,
+  const std::string interpreted_title =
+      "interpreted (holding the GIL analogue, safepoint on every call):";
+  const std::string native_title = "native (no GIL, like C code that releases it):";
+  table(interpreted_title, interpreted_ways);
+  table(native_title, native_ways);
+  fmt::print("\nall {} results correct (fib({}) = {}): {}\n\n", count, n, expected,
              all_correct ? "yes" : "NO");
-  fmt::print(
-      "Threads that hold the GIL take turns, so they are no faster than one thread. Processes\n"
-      "each have their own GIL and run side by side, up to the number of cores, paying for a\n"
-      "fork and a pipe each. Without the GIL, threads scale too.\n");
+  if (count < 2) {
+    fmt::print(
+        "(No verdict: with one input there is nothing to run side by side. Try inputs=8.)\n");
+    return all_correct ? 0 : 1;
+  }
+  const auto machine = watch.figures();
+  fmt::print("{}", verdicts(compare_claims(
+                                count, speedups["speedup_gil_threads"],
+                                speedups["speedup_processes"], speedups["speedup_native_threads"],
+                                one_thread[interpreted_title], one_thread[native_title], machine),
+                            machine));
   return all_correct ? 0 : 1;
 }
 
 int run_forgot_join(const params& p) {
   const long n = p.number("n");
   const long inputs = p.number("inputs");
+  const load_watch watch;
+  claim missing;
   {
     std::vector<std::atomic<long>> results(static_cast<std::size_t>(inputs));
     const auto start = clock_type::now();
@@ -157,6 +211,17 @@ int run_forgot_join(const params& p) {
     fmt::print("broken: {} x fib({}) \"took\" {:.4f} s; results ready when it reported: {} of {}\n",
                inputs, n, elapsed, ready, inputs);
     for (auto& thread : threads) thread.join();  // the demo itself must not leave them running
+    missing = {.figure = "results ready when the broken dispatcher read the clock",
+               .value = static_cast<double>(ready),
+               .direction = expect::at_most,
+               .bound = static_cast<double>(inputs - 1),
+               .unit = "",
+               .timed = false,
+               .lesson = "Without join() it read the clock while its threads were still computing.",
+               .known_cause = fmt::format(
+                   "fib({}) takes less time than starting a thread, so every thread was done "
+                   "before the clock was read; try n=36",
+                   n)};
   }
   {
     std::vector<long> results(static_cast<std::size_t>(inputs));
@@ -169,6 +234,8 @@ int run_forgot_join(const params& p) {
     fmt::print("fixed:  {} x fib({}) took {:.4f} s; results ready: {} of {} (fib({}) = {})\n",
                inputs, n, elapsed, inputs, inputs, n, results[0]);
   }
+  const auto machine = watch.figures();
+  fmt::print("\n{}", describe(missing, judge(missing, machine), machine));
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "verdict.hpp"
 
 namespace lab::demos {
 namespace {
@@ -63,9 +64,35 @@ double countdown_seconds(long threads, long total, bool interpreted) {
   }));
 }
 
+// The lesson's two claims for `threads` against the first row: no speedup
+// holding the GIL, a speedup up to the cores releasing it.
+// `gil_one` and `native_one` are the first row's times.
+std::vector<claim> countdown_claims(long threads, double gil_speedup, double native_speedup,
+                                    double gil_one, double native_one,
+                                    const load_figures& machine) {
+  return {
+      {.figure = fmt::format("{} threads holding the GIL against 1", threads),
+       .value = gil_speedup,
+       .direction = expect::at_most,
+       .bound = no_speedup_bound,
+       .lesson = "Under the GIL only one thread counts at a time, whatever the number of\n"
+                 "threads: no speedup, and the handoffs between them can make it slower.",
+       .known_cause = too_short_cause(gil_one, "a larger n")},
+      {.figure = fmt::format("{} threads releasing the GIL against 1", threads),
+       .value = native_speedup,
+       .bound = speedup_bound(threads, machine),
+       .parallel = static_cast<unsigned>(threads),
+       .lesson = fmt::format("Without it the threads count at once, up to the {} cores this "
+                             "process may use.",
+                             machine.usable_cores),
+       .known_cause = too_short_cause(native_one, "a larger n")},
+  };
+}
+
 int run_countdown(const params& p) {
   const auto thread_counts = p.numbers("threads");
   const long total = p.number("n");
+  const load_watch watch;
   fmt::print("counting down from {} split over N threads; median of 3 runs after a warm-up\n\n",
              total);
   fmt::print("{:>8}   {:^22}   {:^22}\n", "", "holding the GIL", "releasing the GIL");
@@ -73,6 +100,11 @@ int run_countdown(const params& p) {
   fmt::print("{:>8}   {:>10} {:>11}   {:>10} {:>11}\n", "threads", "time", "speedup", "time",
              "speedup");
   double gil_one = 0, native_one = 0;
+  struct row {
+    long threads;
+    double gil_speedup, native_speedup;
+  };
+  std::vector<row> rows;
   for (long threads : thread_counts) {
     const double gil_seconds = countdown_seconds(threads, total, true);
     const double native_seconds = countdown_seconds(threads, total, false);
@@ -89,12 +121,22 @@ int run_countdown(const params& p) {
       report_metric(fmt::format("gil_speedup_{}_threads", threads), gil_speedup, "x");
       report_metric(fmt::format("native_speedup_{}_threads", threads), native_speedup, "x");
     }
+    if (threads > thread_counts.front()) rows.push_back({threads, gil_speedup, native_speedup});
   }
-  fmt::print(
-      "\nUnder the GIL only one thread counts at a time, whatever the number of threads: no\n"
-      "speedup, and the handoffs between them can make it slower. Without it the threads count\n"
-      "at once, up to the number of cores ({} here).\n",
-      std::thread::hardware_concurrency());
+  if (rows.empty()) return 0;
+  if (thread_counts.front() != 1) {
+    fmt::print(
+        "\n(No verdict: the speedups are against the first row, and the lesson's claim is about "
+        "N threads against 1. List 1 first: threads=1,2,4.)\n");
+    return 0;
+  }
+  const auto machine = watch.figures();
+  std::vector<claim> claims;
+  for (const auto& r : rows)
+    for (auto& c :
+         countdown_claims(r.threads, r.gil_speedup, r.native_speedup, gil_one, native_one, machine))
+      claims.push_back(std::move(c));
+  fmt::print("\n{}", verdicts(claims, machine));
   return 0;
 }
 
@@ -121,6 +163,16 @@ std::vector<double> handoff_waits(double interval_ms, long rounds) {
   return waits;
 }
 
+// "About one interval": a wait under half an interval means nobody held the
+// GIL when the waiter asked (the computing thread was not running), and one
+// of more than one and a half that the holder was late to let go.
+constexpr double wait_bound = 1.5;
+// Linux wakes a thread from a timed wait up to about 0.05 ms late (its timer
+// slack): a large part of an interval under half a millisecond.
+constexpr const char* short_interval_cause =
+    "a thread wakes from a timed wait up to about 0.05 ms late (Linux's timer slack), which "
+    "is a large part of an interval this short";
+
 int run_handoff(const params& p) {
   // Unless interval_ms= is given, the student's setting (lab settings
   // interval_ms=...) is one of the rows.
@@ -137,7 +189,9 @@ int run_handoff(const params& p) {
       "each switch interval, and times how long it waits; median of the tries.\n\n",
       rounds);
   fmt::print("{:>16} {:>14} {:>17}\n", "switch interval", "median wait", "wait / interval");
+  const load_watch watch;
   bool first = true;
+  std::vector<claim> claims;
   for (double interval_ms : intervals_ms) {
     const double median = median_of(handoff_waits(interval_ms, rounds));
     fmt::print("{:>13g} ms {:>11.3f} ms {:>16.2f}x{}\n", interval_ms, median, median / interval_ms,
@@ -148,12 +202,26 @@ int run_handoff(const params& p) {
       report_metric("wait_per_interval", median / interval_ms, "x");
       first = false;
     }
+    // The holder must be on a CPU to reach its safepoint, and the waiter to
+    // wake after its interval: two threads at once, or the wait grows.
+    claims.push_back({.figure = fmt::format("median wait at {:g} ms in intervals", interval_ms),
+                      .value = median / interval_ms,
+                      .direction = expect::between,
+                      .bound = wait_bound,
+                      .low = 0.5,
+                      .parallel = 2,
+                      .known_cause = interval_ms < 0.5 ? short_interval_cause : ""});
   }
   gil::set_switch_interval(std::chrono::microseconds(std::lround(current_ms * 1000)));
-  fmt::print(
-      "\nThe waiter waits one interval, then sets a drop request; the holder lets go at its next\n"
-      "safepoint. So the wait is about one interval, whatever the interval: a shorter one gives\n"
-      "waiters their turn sooner, at the cost of more handoffs.\n");
+  const auto machine = watch.figures();
+  fmt::print("\n{}", verdicts(claims, machine));
+  if (std::all_of(claims.begin(), claims.end(),
+                  [&](const claim& c) { return judge(c, machine).shown; }))
+    fmt::print(
+        "\nThe waiter waits one interval, then sets a drop request; the holder lets go at its "
+        "next\n"
+        "safepoint. So the wait is about one interval, whatever the interval: a shorter one gives\n"
+        "waiters their turn sooner, at the cost of more handoffs.\n");
   return 0;
 }
 

@@ -9,10 +9,14 @@
 #include <lab/primes.hpp>
 #include <lab/timing.hpp>
 
+#include <cctype>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "demo.hpp"
+#include "verdict.hpp"
 
 // The reference solution (solutions/primes.cpp), linked into lab-demos.
 std::vector<long> calc_primes_threads(long end, int workers);
@@ -41,9 +45,37 @@ double median_seconds(calc_fn calc, long end, long workers, code_mode mode, int 
   return median_of(time_repeats(repeats, [&] { calc(end, static_cast<int>(workers)); }));
 }
 
-unsigned cores() {
-  return std::max(1u, std::thread::hardware_concurrency());
+// What the lesson says of `workers` against one: threads holding the GIL
+// take turns (no speedup); processes, or threads that release it, run side
+// by side, up to the cores there are.
+// `one_seconds` is the 1-worker run's time: too short, and the claim's
+// figure says more about starting workers than about running them.
+claim speedup_claim(const std::string& way, bool parallel, long workers, double speedup,
+                    double one_seconds, const load_figures& machine) {
+  claim c{.figure = fmt::format("{} {} against 1", workers, way),
+          .value = speedup,
+          .known_cause = too_short_cause(one_seconds, "a larger end")};
+  std::string lesson = way;
+  lesson[0] = static_cast<char>(std::toupper(lesson[0]));
+  if (parallel) {
+    c.bound = speedup_bound(workers, machine);
+    c.parallel = static_cast<unsigned>(workers);
+    c.lesson = fmt::format("{} run side by side, up to the {} cores this process may use.", lesson,
+                           machine.usable_cores);
+  } else {
+    c.direction = expect::at_most;
+    c.bound = no_speedup_bound;
+    c.lesson = fmt::format(
+        "{} take turns: only the one holding the GIL computes, so they are no faster than one.",
+        lesson);
+  }
+  return c;
 }
+
+// The first row is the baseline of the speedups; the claims need it to be 1 worker.
+constexpr const char* needs_one_worker =
+    "(No verdict: the speedups are against the first row, and the lesson's claim is about N "
+    "workers against 1. List 1 first: workers=1,5.)\n";
 
 // The ranges both demos accept. Trial division grows with end squared: at
 // end=300,000 one run takes about 5 s of CPU, and every worker count runs it
@@ -59,18 +91,35 @@ int run_primes(const params& p) {
   const long end = p.number("end");
   const int repeats = static_cast<int>(p.number("repeats"));
   const stage_entry& entry = stages[stage - 1];
+  const load_watch watch;
   fmt::print("primes below {}, stage {} ({}), is_prime {}\n", end, stage, entry.title,
              native ? "native (releases the GIL)" : "interpreted (holds the GIL)");
-  fmt::print("median of {} runs after a warm-up; this machine has {} cores\n\n", repeats, cores());
+  fmt::print("median of {} runs after a warm-up; this process may use {} cores\n\n", repeats,
+             watch.figures().usable_cores);
   fmt::print("{:>8} {:>10} {:>9}\n", "workers", "median", "speedup");
   double one = 0;
+  std::vector<std::pair<long, double>> speedups;
   for (long w : workers) {
     const double seconds = median_seconds(
         entry.fn, end, w, native ? code_mode::native : code_mode::interpreted, repeats);
     if (w == workers.front()) one = seconds;
     fmt::print("{:>8} {:>8.3f} s {:>8.2f}x\n", w, seconds, one / seconds);
     std::fflush(stdout);
+    if (w > workers.front()) speedups.emplace_back(w, one / seconds);
   }
+  if (speedups.empty()) return 0;
+  if (workers.front() != 1) {
+    fmt::print("\n{}", needs_one_worker);
+    return 0;
+  }
+  // Processes each have their own GIL (stage 3); native code releases it.
+  const bool parallel = stage == 3 || native;
+  const char* way = stage == 3 ? "processes" : "threads";
+  const auto machine = watch.figures();
+  std::vector<claim> claims;
+  for (const auto& [w, speedup] : speedups)
+    claims.push_back(speedup_claim(way, parallel, w, speedup, one, machine));
+  fmt::print("\n{}", verdicts(claims, machine));
   return 0;
 }
 
@@ -78,11 +127,18 @@ int run_contrast(const params& p) {
   const auto workers = p.numbers("workers");
   const long end = p.number("end");
   const int repeats = static_cast<int>(p.number("repeats"));
+  const load_watch watch;
   fmt::print("primes below {} on std::threads: is_prime holding the GIL, then releasing it\n", end);
-  fmt::print("median of {} runs after a warm-up; this machine has {} cores\n\n", repeats, cores());
+  fmt::print("median of {} runs after a warm-up; this process may use {} cores\n\n", repeats,
+             watch.figures().usable_cores);
   fmt::print("{:>8} {:>14} {:>9} {:>14} {:>9}\n", "workers", "under the GIL", "speedup",
              "GIL released", "speedup");
   double gil_one = 0, native_one = 0;
+  struct row {
+    long workers;
+    double gil_speedup, native_speedup;
+  };
+  std::vector<row> rows;
   for (long w : workers) {
     const double gil = median_seconds(calc_primes_threads, end, w, code_mode::interpreted, repeats);
     const double native = median_seconds(calc_primes_threads, end, w, code_mode::native, repeats);
@@ -93,7 +149,22 @@ int run_contrast(const params& p) {
     fmt::print("{:>8} {:>12.3f} s {:>8.2f}x {:>12.3f} s {:>8.2f}x\n", w, gil, gil_one / gil, native,
                native_one / native);
     std::fflush(stdout);
+    if (w > workers.front()) rows.push_back({w, gil_one / gil, native_one / native});
   }
+  if (rows.empty()) return 0;
+  if (workers.front() != 1) {
+    fmt::print("\n{}", needs_one_worker);
+    return 0;
+  }
+  const auto machine = watch.figures();
+  std::vector<claim> claims;
+  for (const auto& r : rows) {
+    claims.push_back(
+        speedup_claim("threads under the GIL", false, r.workers, r.gil_speedup, gil_one, machine));
+    claims.push_back(speedup_claim("threads without the GIL", true, r.workers, r.native_speedup,
+                                   native_one, machine));
+  }
+  fmt::print("\n{}", verdicts(claims, machine));
   return 0;
 }
 

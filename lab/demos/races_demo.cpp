@@ -16,11 +16,13 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "demo.hpp"
 #include "spin_gate.hpp"
+#include "verdict.hpp"
 
 namespace lab::demos {
 namespace {
@@ -85,6 +87,17 @@ double percent(long part, long whole) {
   return 100.0 * static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// What in the demo's own parameters can explain a run without lost
+// updates; "" if nothing does.
+std::string why_no_loss(long threads, bool under_gil, long widest_window) {
+  if (threads == 1) return "one thread has nobody to race with";
+  if (under_gil)
+    return "under the GIL a thread hands over only after a switch interval, so a short run may "
+           "never be interrupted between the read and the write; try iterations=1000000";
+  if (widest_window < 500) return "the window was too narrow to be hit; try window=500";
+  return "";
+}
+
 int run_counter(const params& p) {
   const long threads = p.number("threads");
   const long iterations = p.number("iterations");
@@ -104,24 +117,37 @@ int run_counter(const params& p) {
         iterations);
   }
   fmt::print("tmp = n; <window>; n = tmp + 1, with the window widened by busy work:\n");
-  long last_lost = 0;
+  const load_watch watch;
+  long widest = -1, lost_at_widest = 0;
   for (long window : windows) {
-    last_lost = lost_updates(threads, iterations, window, under_gil);
+    const long lost = lost_updates(threads, iterations, window, under_gil);
     fmt::print("window {} spins: expected {}, got {}: {} updates lost ({:.1f}%)\n", window,
-               expected, expected - last_lost, last_lost, percent(last_lost, expected));
+               expected, expected - lost, lost, percent(lost, expected));
     std::fflush(stdout);
-    report_metric(fmt::format("lost_percent_window_{}", window), percent(last_lost, expected), "%");
+    report_metric(fmt::format("lost_percent_window_{}", window), percent(lost, expected), "%");
+    if (window > widest) {
+      widest = window;
+      lost_at_widest = lost;
+    }
   }
-  if (last_lost == 0)
-    fmt::print("No loss this time: the window was too narrow to be hit. Try window=500.\n");
-  else
-    fmt::print(
-        "The wider the window between the read and the write, the likelier the other\n"
-        "thread writes in between, and one of the two updates is lost.\n");
-  if (under_gil)
-    fmt::print(
-        "The GIL analogue did not help: it can change hands at the safepoint between\n"
-        "the read and the write, so n = tmp + 1 is not atomic under it either.\n");
+  const auto machine = watch.figures();
+  const claim lost{
+      .figure = fmt::format("updates lost with the widest window ({} spins)", widest),
+      .value = static_cast<double>(lost_at_widest),
+      .bound = 1,
+      .unit = "",
+      // Without the GIL both threads must be inside the window at the same
+      // moment; under it they never run at once, and a handoff does it.
+      .parallel = under_gil ? 1u : 2u,
+      .timed = false,
+      .lesson = under_gil
+                    ? "The GIL analogue did not help: it can change hands at the safepoint "
+                      "between\nthe read and the write, so n = tmp + 1 is not atomic under it "
+                      "either."
+                    : "The wider the window between the read and the write, the likelier the "
+                      "other\nthread writes in between, and one of the two updates is lost.",
+      .known_cause = why_no_loss(threads, under_gil, widest)};
+  fmt::print("{}", describe(lost, judge(lost, machine), machine));
   return 0;
 }
 
@@ -133,6 +159,7 @@ int run_bank(const params& p) {
   // sleep lets the other withdrawal run its check meanwhile, even when both
   // threads share one core.
   const long delay_us = p.number("delay_us");
+  const load_watch watch;
   long both_succeeded = 0;
   for (long trial = 0; trial < trials; ++trial) {
     std::atomic<long> balance{balance_start};
@@ -154,9 +181,36 @@ int run_bank(const params& p) {
   }
   fmt::print("balance ${}, two withdrawals of ${} at once, {} trials\n", balance_start, withdraw,
              trials);
-  fmt::print("both withdrawals succeeded in {} trials ({:.1f}%): the bank paid ${} from ${}\n",
-             both_succeeded, percent(both_succeeded, trials), 2 * withdraw, balance_start);
+  fmt::print("both withdrawals succeeded in {} trials ({:.1f}%)\n", both_succeeded,
+             percent(both_succeeded, trials));
   report_metric("both_succeeded_percent", percent(both_succeeded, trials), "%");
+  if (balance_start < withdraw || balance_start >= 2 * withdraw) {
+    fmt::print(
+        "(No race to see: the balance covers {} of the two withdrawals either way. Try\n"
+        "balance=25 withdraw=25.)\n",
+        balance_start < withdraw ? "neither" : "both");
+    return 0;
+  }
+  const claim overdraft{
+      .figure = "trials where both withdrawals succeeded",
+      .value = static_cast<double>(both_succeeded),
+      .bound = 1,
+      .unit = "",
+      // The sleep between the check and the act lets the other withdrawal
+      // check meanwhile, even on one core. Without it both must run at once.
+      .parallel = delay_us > 0 ? 1u : 2u,
+      .timed = false,
+      .lesson = fmt::format(
+          "Each time, the bank paid ${} from ${}: both checked the balance before either took\n"
+          "the money.",
+          2 * withdraw, balance_start),
+      .known_cause = delay_us == 0
+                         ? "with no delay between the check and the act the window is a few "
+                           "instructions wide: the race is rare, which is how such a bug passes "
+                           "testing"
+                         : ""};
+  const auto machine = watch.figures();
+  fmt::print("{}", describe(overdraft, judge(overdraft, machine), machine));
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "exit_codes.hpp"
 #include "lab/protocol.hpp"
 #include "lab/timing.hpp"
+#include "verdict.hpp"
 
 namespace lab {
 namespace {
@@ -215,7 +216,11 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
   exercise_result result;
   result.exercise = e.name;
   result.source = options.source;
-  result.cores = std::max(1u, std::thread::hardware_concurrency());
+  // The cores this process may use, not the machine's: under `taskset` or in
+  // a container, the workers have no more than these.
+  const auto usable = demos::usable_cpus().size();
+  result.cores = usable > 0 ? static_cast<unsigned>(usable)
+                            : std::max(1u, std::thread::hardware_concurrency());
   result.seed = options.seed.value_or(p::defaults::seed);
   result.build = build_check_program(c, e, options.source, build_flavor::plain);
   if (!result.build.ok) return result;
@@ -245,6 +250,10 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
                  const std::function<void(const std::vector<timing_result>&)>& on_row) {
   if (!e.timing || !r.build.ok) return;
   const std::vector<int> workers = options.workers.empty() ? e.timing->workers : options.workers;
+  // What else the machine did while the timings ran: enough to say when the
+  // speedups could not show (the same judgement as the demos', verdict.hpp).
+  const demos::load_watch watch;
+  int most_workers = 0;
   for (const auto& row : e.timing->rows) {
     auto stage = std::find_if(r.stages.begin(), r.stages.end(),
                               [&](const stage_result& s) { return s.number == row.stage; });
@@ -257,7 +266,11 @@ void run_timings(const course& c, const exercise& e, const run_options& options,
     compare_timings(timed, r.cores);
     if (on_row) on_row(timed);
     r.timings.insert(r.timings.end(), timed.begin(), timed.end());
+    most_workers = std::max(most_workers, *std::max_element(workers.begin(), workers.end()));
   }
+  if (most_workers > 1)
+    r.timing_warnings =
+        demos::timing_warnings(watch.figures(), static_cast<unsigned>(most_workers));
 }
 
 bool exercise_result::undecided() const {

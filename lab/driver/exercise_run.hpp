@@ -36,7 +36,11 @@ struct exercise_result {
   build_result build;
   std::vector<stage_result> stages;
   std::vector<timing_result> timings;
-  unsigned cores = 0;
+  // What kept the timings from showing the speedups the code can reach here
+  // (other programs busy, too few cores for the workers): sentences for
+  // under the table; empty when the machine was fit to time on.
+  std::vector<std::string> timing_warnings;
+  unsigned cores = 0;  // the cores lab may use (its affinity mask, as `nproc` counts)
   std::uint64_t seed = 0;
   std::vector<std::string> notes;  // what the box could not do here, each said once
   bool passed() const;

@@ -116,6 +116,7 @@ void print_timing_footer(std::ostream& out, const exercise_result& r, const styl
   out << s.note(fmt::format(
              "  speedup = time with 1 worker / time with N; ideal = min(N, {} cores).", r.cores))
       << "\n";
+  for (const auto& warning : r.timing_warnings) out << s.bad("  " + warning) << "\n";
 }
 
 void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r,
@@ -186,7 +187,8 @@ json exercise_json(const exercise_result& r) {
             {"diagnostics", r.build.diagnostics}}},
           {"checks", checks},
           {"stages", stages},
-          {"timings", timings}};
+          {"timings", timings},
+          {"timing_warnings", r.timing_warnings}};
 }
 
 void print_grade(std::ostream& out, const std::vector<exercise_result>& results, const style& s) {

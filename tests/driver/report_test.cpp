@@ -47,6 +47,21 @@ TEST_CASE("the JSON report has the exercise and the verdict and flat checks and 
   CHECK(document["timings"][0]["speedup"] == 1.0);
 }
 
+TEST_CASE("the timing footer says under the table what kept the speedups down") {
+  auto r = sample_result();
+  std::ostringstream quiet;
+  lab::print_timing_footer(quiet, r, lab::style{});
+  CHECK(quiet.str() == "  speedup = time with 1 worker / time with N; ideal = min(N, 2 cores).\n");
+  r.timing_warnings = {"The speedups may be lower: busy.", "Only one core."};
+  std::ostringstream busy;
+  lab::print_timing_footer(busy, r, lab::style{});
+  CHECK(busy.str() ==
+        "  speedup = time with 1 worker / time with N; ideal = min(N, 2 cores).\n"
+        "  The speedups may be lower: busy.\n"
+        "  Only one core.\n");
+  CHECK(lab::exercise_json(r)["timing_warnings"][1] == "Only one core.");
+}
+
 TEST_CASE("the JUnit report has a test case per check and a failure with its message") {
   const std::string xml = lab::grade_junit({sample_result()});
   CHECK(xml.find("<testsuite name=\"primes\" tests=\"2\" failures=\"1\"") != std::string::npos);

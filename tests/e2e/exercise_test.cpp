@@ -55,6 +55,27 @@ TEST_CASE("--json gives timings per stage and worker count with medians and spee
   CHECK(report["timings"][1]["workers"] == 2);
 }
 
+TEST_CASE("timings on one usable core warn that the workers could not run at once") {
+  const lab_test::on_cpu_zero one_core;
+  const auto run = run_lab({"solution", "primes", "--stage", "3", "--workers", "1,2", "--json"});
+  const auto report = lab_test::output_json(run);
+  CHECK(report["cores"] == 1);
+  REQUIRE(report["timings"].size() == 2);
+  const auto warnings = report["timing_warnings"].dump();
+  INFO(warnings);
+  CHECK(warnings.find("Only 1 core was there for the workers (nproc 1") != std::string::npos);
+}
+
+TEST_CASE("the timing table prints its warnings under the table") {
+  const lab_test::on_cpu_zero one_core;
+  const auto run = run_lab({"solution", "primes", "--stage", "3", "--workers", "1,2"});
+  CHECK(run.exit_code == 0);
+  const auto footer = run.out.find("ideal = min(N, 1 cores).\n");
+  REQUIRE(footer != std::string::npos);
+  CHECK(run.out.find("  Only 1 core was there for the workers (nproc 1", footer) !=
+        std::string::npos);
+}
+
 TEST_CASE("an unknown exercise gets one line naming the closest exercise") {
   const auto run = run_lab({"exercise", "prims"});
   CHECK(run.exit_code == 2);

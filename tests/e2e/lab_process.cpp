@@ -151,4 +151,16 @@ std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours
   return left;
 }
 
+on_cpu_zero::on_cpu_zero() {
+  sched_getaffinity(0, sizeof before_, &before_);
+  cpu_set_t zero;
+  CPU_ZERO(&zero);
+  CPU_SET(0, &zero);
+  REQUIRE(sched_setaffinity(0, sizeof zero, &zero) == 0);
+}
+
+on_cpu_zero::~on_cpu_zero() {
+  sched_setaffinity(0, sizeof before_, &before_);
+}
+
 }  // namespace lab_test

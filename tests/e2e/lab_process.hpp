@@ -2,6 +2,7 @@
 // or CI would, with a time bound so that no test can hang.
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -49,5 +50,19 @@ std::vector<pid_t> processes_running(const std::string& fragment);
 // through lab or directly, and the processes those programs forked, are not
 // counted. `ours` is the lab under test if it still runs (a REPL), else 0.
 std::vector<pid_t> processes_left_behind(const std::string& fragment, pid_t ours = 0);
+
+// Keeps this process, and so every program it starts, on CPU 0 while it
+// lives: a machine with one usable core (as `taskset -c 0` would), whatever
+// the machine has. The affinity it had comes back at the end of the scope.
+class on_cpu_zero {
+ public:
+  on_cpu_zero();
+  ~on_cpu_zero();
+  on_cpu_zero(const on_cpu_zero&) = delete;
+  on_cpu_zero& operator=(const on_cpu_zero&) = delete;
+
+ private:
+  cpu_set_t before_;
+};
 
 }  // namespace lab_test
