@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "machine_load.hpp"
 #include "http_response.hpp"
 
 namespace lab::demos {
@@ -197,18 +198,11 @@ std::vector<std::string> coroutines_on_a_loop(std::uint16_t port, int files) {
 
 // ---- the demo ------------------------------------------------------------
 
-// The load average over the last minute, or -1.
-double load_average() {
-  std::ifstream file("/proc/loadavg");
-  double one_minute = -1;
-  file >> one_minute;
-  return one_minute;
-}
-
 int compare(const params& p) {
   const int files = static_cast<int>(p.number("files"));
   const auto delay = std::chrono::milliseconds(p.number("delay_ms"));
   const long size = p.number("size");
+  const load_watch watch;  // what else ran on the machine meanwhile
   slow_server server(files, delay, size);
   fmt::print("{} files of {} bytes from a local web server (127.0.0.1:{}) that takes {} ms to\n"
              "answer each request:\n\n",
@@ -244,17 +238,19 @@ int compare(const params& p) {
   }
   // The claim: waiting overlaps, so each concurrent way takes about one
   // delay. Checked on the figures: "well under the sum" is under half of it.
-  if (files > 1 && slowest_overlapped > files / 2.0)
+  if (files > 1 && slowest_overlapped > files / 2.0) {
+    const load_figures machine = watch.figures();
     fmt::print("On this run the downloads did not overlap as they should: the slowest of the three\n"
-               "concurrent ways took {:.1f} delays for {} files (load average {:.2f}, {} cores).\n"
-               "Run it again on a quieter machine.\n",
-               slowest_overlapped, files, load_average(), std::thread::hardware_concurrency());
-  else
+               "concurrent ways took {:.1f} delays for {} files (load average {:.2f}; other programs\n"
+               "kept {:.1f} of {} cores busy). Run it again on a quieter machine.\n",
+               slowest_overlapped, files, machine.load_average, machine.others_busy, machine.usable_cores);
+  } else {
     fmt::print("Each concurrent way took about one delay, not {}: the time goes to waiting, and\n"
                "all three wait for the {} answers at once. Threads do it with {} threads; the\n"
                "event loop with one, either as callbacks (the story cut into handlers) or as\n"
                "coroutines (the story kept whole, with a co_await at each wait).\n",
                files, files, files);
+  }
   return 0;
 }
 
