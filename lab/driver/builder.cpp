@@ -228,7 +228,7 @@ build_result build_check_program(const course& c, const exercise& e, code_source
       fmt::format("{:016x}", stable_hash(place)) / e.name /
       fmt::format("{}-{}", source == code_source::exercise ? "exercise" : "solution",
                   flavor == build_flavor::tsan ? "tsan" : "plain");
-  fs::create_directories(dir, ec);
+  fs::create_directories(dir / "checks", ec);
   if (ec) {
     result.summary = fmt::format("cannot create {}: {}", dir.string(), ec.message());
     return finish(result);
@@ -245,9 +245,12 @@ build_result build_check_program(const course& c, const exercise& e, code_source
     fs::path object;
     bool is_student;
   };
+  // Objects are named after their sources: the student's file is code.o, a
+  // check file checks/NAME.cpp.o. (Numbered objects made a check file added
+  // to the folder link the stale object of the file that had its number.)
   std::vector<unit> units = {{code, dir / "code.o", true}};
-  for (std::size_t i = 0; i < checks.size(); ++i)
-    units.push_back({checks[i], dir / fmt::format("check{}.o", i), false});
+  for (const auto& check : checks)
+    units.push_back({check, dir / "checks" / check.filename().concat(".o"), false});
 
   // Compile what is out of date, all at once: two files build in parallel on two cores.
   std::vector<std::pair<step, const unit*>> compiles;
@@ -259,7 +262,9 @@ build_result build_check_program(const course& c, const exercise& e, code_source
     s.argv.insert(s.argv.end(), {"-MMD", "-MF", fs::path(u.object).replace_extension(".d").string(),
                                  "-c", path_for_compiler(u.source, root), "-o", u.object.string()});
     s.log = fs::path(u.object).replace_extension(".log");
+    // Only a compile that ends well makes an object up to date again.
     fs::remove(u.object, ec);
+    fs::remove(fs::path(u.object).replace_extension(".flags"), ec);
     start_step(s, root);
     compiles.emplace_back(std::move(s), &u);
   }
@@ -288,13 +293,22 @@ build_result build_check_program(const course& c, const exercise& e, code_source
   if (!compiled) return finish(result);
   result.rebuilt = !compiles.empty();
 
-  // Link when an object or a runtime library is newer than the program.
+  // Link when an object or a runtime library is newer than the program, or
+  // the objects are not those it was linked from (a check file was removed).
   const bool tsan = flavor == build_flavor::tsan;
   const fs::path program = dir / "check";
   const std::vector<fs::path> libs = {
       tsan ? build_config::check_tsan_lib : build_config::check_lib,
       tsan ? build_config::runtime_tsan_lib : build_config::runtime_lib};
-  bool link = !fs::exists(program, ec) || result.rebuilt;
+  step s;
+  s.argv = {build_config::cxx_compiler, "-pthread"};
+  if (tsan) s.argv.push_back("-fsanitize=thread");
+  for (const auto& u : units) s.argv.push_back(u.object.string());
+  for (const auto& lib : libs) s.argv.push_back(lib.string());
+  s.argv.insert(s.argv.end(), {"-o", program.string()});
+  s.log = dir / "link.log";
+  const fs::path inputs = dir / "link.inputs";
+  bool link = !fs::exists(program, ec) || result.rebuilt || read_file(inputs) != join(s.argv);
   for (const auto& lib : libs) {
     if (!fs::exists(lib, ec)) {
       result.summary = fmt::format(
@@ -304,13 +318,7 @@ build_result build_check_program(const course& c, const exercise& e, code_source
     if (!link && fs::last_write_time(lib, ec) > fs::last_write_time(program, ec)) link = true;
   }
   if (link) {
-    step s;
-    s.argv = {build_config::cxx_compiler, "-pthread"};
-    if (tsan) s.argv.push_back("-fsanitize=thread");
-    for (const auto& u : units) s.argv.push_back(u.object.string());
-    for (const auto& lib : libs) s.argv.push_back(lib.string());
-    s.argv.insert(s.argv.end(), {"-o", program.string()});
-    s.log = dir / "link.log";
+    fs::remove(inputs, ec);
     start_step(s, root);
     if (!finish_step(s)) {
       fs::remove(program, ec);
@@ -321,6 +329,7 @@ build_result build_check_program(const course& c, const exercise& e, code_source
         result.summary = fmt::format("the check program for {} does not link", e.name);
       return finish(result);
     }
+    std::ofstream(inputs) << join(s.argv);
     result.rebuilt = true;
   }
   result.ok = true;
