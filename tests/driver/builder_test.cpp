@@ -94,13 +94,15 @@ struct adder_course {
         << " is checked\") { CHECK(add(1, 2) == 3); }\n";
   }
 
-  lab::build_result build() {
+  std::vector<lab::build_result> build(const std::vector<lab::build_flavor>& flavors) {
     const lab::course c = lab::load_course(root);
-    auto result = lab::build_check_program(c, c.exercises.front(), lab::code_source::exercise,
-                                           lab::build_flavor::plain);
-    if (result.ok) built = result.program.parent_path().parent_path();
-    return result;
+    auto results =
+        lab::build_check_programs(c, c.exercises.front(), lab::code_source::exercise, flavors);
+    for (const auto& result : results)
+      if (result.ok) built = result.program.parent_path().parent_path();
+    return results;
   }
+  lab::build_result build() { return build({lab::build_flavor::plain}).front(); }
 };
 
 // The names of the checks in a check program, as the driver asks for them,
@@ -157,4 +159,34 @@ TEST_CASE("a second build with nothing changed compiles and links nothing") {
   REQUIRE(second.ok);
   CHECK_FALSE(second.rebuilt);
   CHECK(second.program == first.program);
+}
+
+TEST_CASE("the plain and ThreadSanitizer programs are built in one call with the same checks") {
+  adder_course course;
+  course.add_check_file("a");
+  const auto results = course.build({lab::build_flavor::plain, lab::build_flavor::tsan});
+  REQUIRE(results.size() == 2);
+  for (const auto& result : results) {
+    REQUIRE_MESSAGE(result.ok, result.summary, result.diagnostics);
+    CHECK(result.rebuilt);
+    CHECK(checks_in(result.program) == "a is checked");
+  }
+  CHECK(results[0].program != results[1].program);
+  CHECK(results[1].program.parent_path().filename() == "exercise-tsan");
+}
+
+TEST_CASE("a compile error in the student's file fails every flavor with the student's errors") {
+  adder_course course;
+  course.add_check_file("a");
+  std::ofstream(course.root / "exercises" / "adder.cpp")
+      << "int add(int a, int b) { return a + ; }\n";
+  const auto results = course.build({lab::build_flavor::plain, lab::build_flavor::tsan});
+  REQUIRE(results.size() == 2);
+  for (const auto& result : results) {
+    CHECK_FALSE(result.ok);
+    CHECK_FALSE(result.course_bug);
+    CHECK(result.summary ==
+          "exercises/adder.cpp does not compile: 1 error. Fix the first one, then run again.");
+    CHECK(result.diagnostics.find("exercises/adder.cpp:1:") != std::string::npos);
+  }
 }
