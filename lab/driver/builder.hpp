@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct build_result {
   double seconds = 0;
 };
 
+// What a build has to say while it runs, for the command to show: that it
+// waits for another lab building the same folder. Called from the thread
+// that builds, before the wait.
+using build_notice = std::function<void(const std::string& message)>;
+
 // Builds (or finds up to date) exercise `e`'s check program in each of
 // `flavors` at once: their compiles share the cores, the student's file
 // first, so that a one-line edit costs about one compile, not one per flavor.
@@ -41,11 +47,12 @@ struct build_result {
 // box meanwhile: a box's clean-up takes lab's new children for its own.
 std::vector<build_result> build_check_programs(const course& c, const exercise& e,
                                                code_source source,
-                                               const std::vector<build_flavor>& flavors);
+                                               const std::vector<build_flavor>& flavors,
+                                               const build_notice& notice = {});
 
 // The same for one flavor.
 build_result build_check_program(const course& c, const exercise& e, code_source source,
-                                 build_flavor flavor);
+                                 build_flavor flavor, const build_notice& notice = {});
 
 // Keeps the compiler output up to and including the `max_errors`-th error
 // (with the notes that follow it), and at most `max_lines` lines.

@@ -227,7 +227,8 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
   // process the checks left behind.)
   std::vector<build_flavor> flavors = {build_flavor::plain};
   if (tsan_needed) flavors.push_back(build_flavor::tsan);
-  const std::vector<build_result> builds = build_check_programs(c, e, options.source, flavors);
+  const std::vector<build_result> builds =
+      build_check_programs(c, e, options.source, flavors, options.notice);
   result.build = builds.front();
   if (!result.build.ok) return result;
 

@@ -4,12 +4,17 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "course.hpp"
+#include "folder_lock.hpp"
 #include "lab/protocol.hpp"
 #include "run.hpp"
 
@@ -94,10 +99,11 @@ struct adder_course {
         << " is checked\") { CHECK(add(1, 2) == 3); }\n";
   }
 
-  std::vector<lab::build_result> build(const std::vector<lab::build_flavor>& flavors) {
+  std::vector<lab::build_result> build(const std::vector<lab::build_flavor>& flavors,
+                                       const lab::build_notice& notice = {}) {
     const lab::course c = lab::load_course(root);
-    auto results =
-        lab::build_check_programs(c, c.exercises.front(), lab::code_source::exercise, flavors);
+    auto results = lab::build_check_programs(c, c.exercises.front(), lab::code_source::exercise,
+                                             flavors, notice);
     for (const auto& result : results)
       if (result.ok) built = result.program.parent_path().parent_path();
     return results;
@@ -189,4 +195,33 @@ TEST_CASE("a compile error in the student's file fails every flavor with the stu
           "exercises/adder.cpp does not compile: 1 error. Fix the first one, then run again.");
     CHECK(result.diagnostics.find("exercises/adder.cpp:1:") != std::string::npos);
   }
+}
+
+TEST_CASE("a build that must wait for another lab's build of the same program says so first") {
+  using namespace std::chrono_literals;
+  adder_course course;
+  course.add_check_file("a");
+  const auto first = course.build();
+  REQUIRE(first.ok);
+  // Another lab holds the program's folder, as it does while it builds there.
+  std::optional<lab::folder_lock> other(std::in_place, first.program.parent_path());
+  std::atomic<bool> told{false};
+  std::string notice;
+  lab::build_result second;
+  std::thread build([&] {
+    second = course
+                 .build({lab::build_flavor::plain},
+                        [&](const std::string& message) {
+                          notice = message;
+                          told = true;
+                        })
+                 .front();
+  });
+  // Told at once in a working lab; the bound keeps a silent one from hanging.
+  for (int i = 0; i < 12000 && !told.load(); ++i) std::this_thread::sleep_for(10ms);
+  other.reset();
+  build.join();
+  CHECK(told.load());
+  CHECK(notice == "waiting for another lab's build of the same check program (adder, plain)");
+  CHECK(second.ok);
 }
