@@ -45,16 +45,60 @@ lab_ensure_packages() {
   rm -f "/tmp/lab-apt.$$.log"
 }
 
-# lab_build PRESET [TARGET...]: configures (once) and builds quietly; on a
-# failure shows the build's output and exits 1.
+# lab_show_progress LOG LABEL: reads a build's output on stdin, keeps all of
+# it in LOG, and shows the step counter ninja prints ("[12/150] Building
+# ..."): on one updating line when stderr is a terminal, else a plain line
+# for each tenth of the build (and the last step), so a CI log stays short.
+lab_show_progress() {
+  local log="$1" label="$2" line done total shown=-1 tenth
+  : >"$log"
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$log"
+    [[ "$line" =~ ^\[([0-9]+)/([0-9]+)\]\  ]] || continue
+    done="${BASH_REMATCH[1]}" total="${BASH_REMATCH[2]}"
+    [ "$total" -gt 0 ] || continue
+    if [ -t 2 ]; then
+      printf '\r\033[2Klab: %s: step %s of %s' "$label" "$done" "$total" >&2
+    else
+      tenth=$((done * 10 / total))
+      if [ "$tenth" -gt "$shown" ] || [ "$done" -eq "$total" ]; then
+        shown="$tenth"
+        printf 'lab: %s: step %s of %s\n' "$label" "$done" "$total" >&2
+      fi
+    fi
+  done
+  if [ -t 2 ] && [ -n "${total:-}" ]; then printf '\r\033[2K' >&2; fi
+}
+
+# lab_lock_build LOCKFILE: takes the lock of one build folder on a new file
+# descriptor (kept in lab_build_lock_fd until lab_unlock_build), first
+# saying so if another lab holds it. Two builds in one folder at once would
+# compile the same files over each other.
+lab_lock_build() {
+  exec {lab_build_lock_fd}>"$1"
+  if ! flock -n "$lab_build_lock_fd"; then
+    echo "lab: waiting for another lab's build to finish..." >&2
+    flock "$lab_build_lock_fd"
+  fi
+}
+
+# lab_unlock_build: lets other labs build (and keeps the lock out of the
+# programs started after the build).
+lab_unlock_build() {
+  exec {lab_build_lock_fd}>&-
+}
+
+# lab_build PRESET [TARGET...]: configures (once) and builds, showing a step
+# counter; on a failure shows the build's output and exits 1.
 lab_build() {
   local preset="$1"
   shift
   local build_dir="$lab_root/build/$preset"
   local log="$build_dir.log"
   mkdir -p "$lab_root/build"
+  lab_lock_build "$build_dir.lock"
   if [ ! -f "$build_dir/build.ninja" ]; then
-    echo "lab: first build of lab ($preset); this takes a minute or two..." >&2
+    echo "lab: first build of lab ($preset): a few minutes on two cores; the steps are counted below" >&2
     if ! (cd "$lab_root" && cmake --preset "$preset") >"$log" 2>&1; then
       cat "$log" >&2
       echo "lab: configuring failed (output above)" >&2
@@ -64,9 +108,12 @@ lab_build() {
   local targets=()
   local target
   for target in "$@"; do targets+=(--target "$target"); done
-  if ! cmake --build "$build_dir" "${targets[@]}" >"$log" 2>&1; then
+  # The counter's format, whatever NINJA_STATUS the user has.
+  if ! NINJA_STATUS="[%f/%t] " cmake --build "$build_dir" "${targets[@]}" 2>&1 |
+    lab_show_progress "$log" "building lab ($preset)"; then
     cat "$log" >&2
     echo "lab: building lab failed (output above)" >&2
     exit 1
   fi
+  lab_unlock_build
 }

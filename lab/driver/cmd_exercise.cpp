@@ -60,6 +60,15 @@ int run_exercise_command(const exercise_options& options, code_source source,
   run.env = context.settings_env();
   const style s = style_for(1);
   const course& c = context.the_course();
+  const bool terminal = isatty(STDOUT_FILENO) != 0 && !options.json;
+  // Waiting for another lab's build says so: on the status line on a
+  // terminal, else as a line of its own on stderr (stdout may be JSON).
+  run.notice = [&context, terminal, s](const std::string& message) {
+    if (terminal)
+      *context.out << "\r\x1b[2K" << s.note(message + "...") << std::flush;
+    else
+      *context.err << "lab: " << message << "...\n" << std::flush;
+  };
   if (options.json) {
     const exercise_result result = run_exercise(c, *e, run);
     *context.out << exercise_json(result).dump(2) << "\n";
@@ -68,7 +77,6 @@ int run_exercise_command(const exercise_options& options, code_source source,
   }
   // The verdict first; then the timings, row by row as they are measured.
   // On a terminal, a status line says what is happening meanwhile.
-  const bool terminal = isatty(STDOUT_FILENO) != 0;
   if (!run.env.empty()) *context.out << s.note(settings_note(run.env)) << "\n";
   if (terminal)
     *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;

@@ -29,6 +29,9 @@ int run_grade(const grade_options& options, app_context& context) {
   run.timings = false;  // grading is about verdicts; timings are for students
   run.seed = options.seed;
   run.cancel = context.cancel;
+  run.notice = [&context](const std::string& message) {
+    *context.err << "lab: " << message << "...\n" << std::flush;
+  };
   for (const auto& e : c.exercises) {
     if (context.cancel != nullptr && context.cancel->load()) break;
     results.push_back(run_exercise(c, e, run));

@@ -109,14 +109,13 @@ std::string summarize_tsan(const std::string& err, const std::string& student_fi
   return summary;
 }
 
-// Runs the stage's checks again in a ThreadSanitizer build and adds one
+// Runs the stage's checks again in the ThreadSanitizer build and adds one
 // check for the result. A run whose checks did not all pass is not called
 // race-free: ThreadSanitizer only saw what the checks got to do.
-void race_check(const course& c, const exercise& e, const run_options& options, stage_result& stage,
-                exercise_result& r) {
+void race_check(const course& c, const exercise& e, const run_options& options,
+                const build_result& build, stage_result& stage, exercise_result& r) {
   check_result check;
   check.name = race_check_name;
-  const build_result build = build_check_program(c, e, options.source, build_flavor::tsan);
   if (!build.ok) {
     check.message = "could not build the ThreadSanitizer variant: " + build.summary;
     stage.checks.push_back(check);
@@ -222,11 +221,24 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
   result.cores = usable > 0 ? static_cast<unsigned>(usable)
                             : std::max(1u, std::thread::hardware_concurrency());
   result.seed = options.seed.value_or(p::defaults::seed);
-  result.build = build_check_program(c, e, options.source, build_flavor::plain);
+  const auto selected = [&](int stage) { return !options.stage || *options.stage == stage; };
+  const bool tsan_needed =
+      options.race_check && std::any_of(e.race_check_stages.begin(), e.race_check_stages.end(),
+                                        [&](int stage) { return selected(stage); });
+  // The ThreadSanitizer variant is built now, beside the plain one, rather
+  // than when a stage has passed: the two compiles share the cores, so after
+  // an edit the student waits for about one compile instead of two. (Not
+  // during the checks: a box's clean-up would take the compiler for a
+  // process the checks left behind.)
+  std::vector<build_flavor> flavors = {build_flavor::plain};
+  if (tsan_needed) flavors.push_back(build_flavor::tsan);
+  const std::vector<build_result> builds =
+      build_check_programs(c, e, options.source, flavors, options.notice);
+  result.build = builds.front();
   if (!result.build.ok) return result;
 
   for (const auto& info : e.stages) {
-    if (options.stage && *options.stage != info.number) continue;
+    if (!selected(info.number)) continue;
     if (options.cancel != nullptr && options.cancel->load()) {
       // Listed, so that the summary after Ctrl-C names every stage.
       stage_result skipped;
@@ -240,7 +252,7 @@ exercise_result run_checks(const course& c, const exercise& e, const run_options
     const bool wants_race_check = std::find(e.race_check_stages.begin(), e.race_check_stages.end(),
                                             info.number) != e.race_check_stages.end();
     if (options.race_check && wants_race_check && stage.passed())
-      race_check(c, e, options, stage, result);
+      race_check(c, e, options, builds.back(), stage, result);
     result.stages.push_back(std::move(stage));
   }
   return result;

@@ -59,6 +59,8 @@ struct run_options {
   const std::atomic<bool>* cancel = nullptr;  // Ctrl-C in the REPL
   // More environment for the check program: the student's GIL settings.
   environment env;
+  // Told when the build waits for another lab (see build_check_programs).
+  build_notice notice;
 };
 
 // Builds exercise `e` and runs its checks (no timings). Never throws for
