@@ -23,6 +23,7 @@ struct exercise_options {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool no_timings = false;
+  bool verbose = false;
 };
 
 // Merges this run into the student's progress: stages that passed now are
@@ -74,7 +75,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
     *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
   exercise_result result = run_checks(c, *e, run);
   if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
-  print_verdict(*context.out, *e, result, s);
+  print_verdict(*context.out, *e, result, s, options.verbose);
   if (run.timings && e->timing &&
       std::any_of(result.stages.begin(), result.stages.end(),
                   [](const stage_result& x) { return x.passed(); })) {
@@ -109,6 +110,9 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
       ->check(seed_validator());
   sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
   sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
+  sub->add_flag("-v,--verbose", options->verbose,
+                "Show everything your program printed, check by check (printf debugging); "
+                "--json always has it");
   context.runners[sub] = [options, source, &context] {
     return run_exercise_command(*options, source, context);
   };

@@ -98,6 +98,28 @@ TEST_CASE("a stack overflow in a check is reported from the alternate signal sta
   CHECK(crashes[0].signal == SIGSEGV);
 }
 
+TEST_CASE("each check's output is marked with its start and end on both streams") {
+  const auto run = run_checks("passes,prints on both streams");
+  const auto split = protocol::split_output(run.output);  // stdout and stderr share one pipe
+  INFO(split.text);
+  CHECK(split.outside.empty());
+  REQUIRE(split.checks.size() == 2);
+  CHECK(split.checks.at("passes").text.empty());
+  CHECK(split.checks.at("passes").ended);
+  CHECK(split.checks.at("prints on both streams").text == "on stdout, in two parts\non stderr\n");
+  CHECK(split.checks.at("prints on both streams").ended);
+}
+
+TEST_CASE("a line printed just before a crash is not lost in the stdio buffer") {
+  const auto run = run_checks("prints and then crashes");
+  CHECK(run.signal == SIGSEGV);
+  const auto split = protocol::split_output(run.output);
+  INFO(split.text);
+  REQUIRE(split.checks.contains("prints and then crashes"));
+  CHECK(split.checks.at("prints and then crashes").text == "its last words\n");
+  CHECK_FALSE(split.checks.at("prints and then crashes").ended);
+}
+
 TEST_CASE("a forked child that returns into the harness is reported and stopped") {
   const auto run = run_checks("forks a child that returns");
   INFO(run.output);

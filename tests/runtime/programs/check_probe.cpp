@@ -78,6 +78,17 @@ TEST_CASE("aborts") {
   std::abort();
 }
 
+TEST_CASE("prints on both streams") {
+  std::printf("on stdout, ");
+  std::printf("in two parts\n");
+  std::fprintf(stderr, "on stderr\n");
+}
+
+TEST_CASE("prints and then crashes") {
+  std::printf("its last words\n");  // no flush: stdio must have sent the line already
+  raise(SIGSEGV);
+}
+
 // A doctest run of the student's own, after main's (at exit, when lab's
 // reporter is registered and main's run is over): it runs the check
 // "passes" again, and the harness's reporter must stay silent in it.
