@@ -21,7 +21,12 @@ lab_test::lab_run run_fixture(const std::string& exercise, std::vector<std::stri
   std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "exercise",
                                    exercise, "--no-timings"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return run_lab(args);
+  auto run = run_lab(args);
+  // The fixture students print no addresses of their own: one in the
+  // output is lab's or a check's message showing a pointer for words.
+  const std::string address = lab_test::first_address(run.out + run.err);
+  CHECK_MESSAGE(address.empty(), "lab printed the address ", address, " for ", exercise);
+  return run;
 }
 
 // True if some check of the JSON report failed with a message containing `text`.

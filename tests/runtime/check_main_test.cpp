@@ -49,6 +49,13 @@ TEST_CASE("a check program reports each check's start and end and then run_end")
   CHECK(run.events[4] == protocol::event(protocol::run_end{.checks_run = 2, .checks_failed = 1}));
 }
 
+TEST_CASE("a char pointer in a check's message is shown as its text and not as an address") {
+  const auto run = run_checks("fails with text behind a char pointer");
+  const auto ends = events_of<protocol::check_end>(run);
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0].message == "the calling thread and workers and a buffer");
+}
+
 TEST_CASE("a check that stops at a todo is reported as not started with the todo's message") {
   const auto run = run_checks("stops at a todo");
   const auto ends = events_of<protocol::check_end>(run);

@@ -78,6 +78,14 @@ TEST_CASE("aborts") {
   std::abort();
 }
 
+TEST_CASE("fails with text behind a char pointer") {
+  const bool processes = lab::check::stage() == 3;
+  const char* unit = processes ? "process" : "thread";
+  char buffer[32] = "a buffer";
+  CHECK_MESSAGE(processes, "the calling ", unit, " and ", processes ? "children" : "workers",
+                " and ", buffer);
+}
+
 TEST_CASE("prints on both streams") {
   std::printf("on stdout, ");
   std::printf("in two parts\n");
