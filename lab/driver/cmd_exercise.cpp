@@ -9,6 +9,7 @@
 
 #include "app.hpp"
 #include "exercise_run.hpp"
+#include "invocation.hpp"
 #include "report.hpp"
 #include "settings.hpp"
 #include "terminal.hpp"
@@ -98,7 +99,8 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
                             code_source source) {
   auto options = std::make_shared<exercise_options>();
   CLI::App* sub = app.add_subcommand(name, help);
-  sub->add_option("name", options->name, "The exercise (lab list shows them)")->required();
+  sub->add_option("name", options->name, "The exercise (" + lab_command("list") + " shows them)")
+      ->required();
   sub->add_option("--stage", options->stage, "Check only this stage (1, 2, ...)");
   sub->add_option("--workers", options->workers,
                   fmt::format("Worker counts for the timing table, e.g. --workers 1,2,4 (each 1 to "

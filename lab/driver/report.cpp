@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "invocation.hpp"
+
 namespace lab {
 namespace {
 
@@ -206,7 +208,7 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   } else if (r.passed()) {
     out << s.good(fmt::format("All {} stage{} of {} pass.", r.stages.size(), plural, e.name));
     if (r.source == code_source::exercise && !e.lesson.empty())
-      out << fmt::format(" Back to the lesson: lab lesson {}", e.lesson);
+      out << " Back to the lesson: " << lab_command("lesson " + e.lesson);
   } else if (std::any_of(r.stages.begin(), r.stages.end(),
                          [](const stage_result& x) { return x.interrupted; })) {
     const auto stopped = std::count_if(r.stages.begin(), r.stages.end(),
@@ -216,7 +218,8 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   } else {
     out << s.bad(fmt::format("{} of {} stage{} pass.", passed, r.stages.size(), plural));
     if (r.source == code_source::exercise)
-      out << fmt::format(" Edit {}; stuck? lab hint {}", code_path(e, r.source), e.name);
+      out << fmt::format(" Edit {}; stuck? {}", code_path(e, r.source),
+                         lab_command("hint " + e.name));
   }
   out << "\n";
 }
