@@ -1,4 +1,4 @@
-// Exercise: bank                                     lesson: locks (`lab lesson locks`)
+// Exercise: bank                                     lesson: locks (`bin/lab lesson locks`)
 //
 // Goal: a bank whose accounts many threads transfer money between at once,
 // where no money is ever created or lost, no balance ever goes below zero,

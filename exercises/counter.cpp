@@ -1,4 +1,4 @@
-// Exercise: counter                                  lesson: races (`lab lesson races`)
+// Exercise: counter                                  lesson: races (`bin/lab lesson races`)
 //
 // Goal: two counters that many threads can increment at the same time
 // without losing a single update.

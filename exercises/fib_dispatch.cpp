@@ -1,4 +1,4 @@
-// Exercise: fib_dispatch                 lesson: threads-processes (`lab lesson threads-processes`)
+// Exercise: fib_dispatch             lesson: threads-processes (`bin/lab lesson threads-processes`)
 //
 // Goal: fix the dispatcher that forgot to join (lecture 003). A dispatcher
 // computes fib(n) for every n in `inputs` at the same time, one worker per

@@ -1,4 +1,4 @@
-// Exercise: gil                                        lesson: gil (`lab lesson gil`)
+// Exercise: gil                                        lesson: gil (`bin/lab lesson gil`)
 //
 // Goal: build the lab's GIL analogue yourself, the way CPython 3.2+ does it.
 //   1. a lock threads can wait for: acquire() blocks while another thread

@@ -1,4 +1,4 @@
-// Exercise: primes                                   lesson: gil (`lab lesson gil`)
+// Exercise: primes                                   lesson: gil (`bin/lab lesson gil`)
 //
 // Goal: return every prime below `end`, in increasing order, using `workers`
 // workers to test the numbers. calc_primes_*(50, 5) gives

@@ -1,4 +1,4 @@
-// Solution: bank                                     lesson: locks (`lab lesson locks`)
+// Solution: bank                                     lesson: locks (`bin/lab lesson locks`)
 //
 // Two ways to make transfers safe for many threads. Run `bin/lab solution
 // bank` and compare them in the timing table: with one lock, every transfer

@@ -1,4 +1,4 @@
-// Solution: counter                                  lesson: races (`lab lesson races`)
+// Solution: counter                                  lesson: races (`bin/lab lesson races`)
 //
 // Two ways to make `++count` safe for many threads. Run `bin/lab solution
 // counter` and compare the cost of an increment: the mutex makes every

@@ -1,4 +1,4 @@
-// Solution: fib_dispatch                 lesson: threads-processes (`lab lesson threads-processes`)
+// Solution: fib_dispatch             lesson: threads-processes (`bin/lab lesson threads-processes`)
 //
 // The dispatcher that forgot to join, fixed twice (lesson: threads-processes,
 // slides 13 and 14). The bug was not in starting the threads but in not

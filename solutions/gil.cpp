@@ -1,4 +1,4 @@
-// Solution: gil                                        lesson: gil (`lab lesson gil`)
+// Solution: gil                                        lesson: gil (`bin/lab lesson gil`)
 //
 // The GIL analogue in its plainest form: a flag guarded by a mutex, a
 // condition variable to sleep on, a drop request and a switch counter.

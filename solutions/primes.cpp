@@ -1,4 +1,4 @@
-// Solution: primes                                   lesson: gil (`lab lesson gil`)
+// Solution: primes                                   lesson: gil (`bin/lab lesson gil`)
 //
 // Three ways to spread the primality tests over `workers` workers. Run
 // `bin/lab solution primes` and read the timing table: the two thread-based

@@ -2,7 +2,7 @@
 //
 // The same checks run for every stage; the harness says which stage is under
 // check (lab::check::stage()). Inputs come from the run's seed, which every
-// failure message names, so `lab exercise primes --seed S` replays a failure.
+// failure message names, so `bin/lab exercise primes --seed S` replays a failure.
 //
 // Every call is watched (watched_call.hpp) and logged: whatever a check is
 // about, the work log of each of its calls must show every number below end

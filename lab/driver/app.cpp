@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "build_config.hpp"
+#include "invocation.hpp"
 #include "settings.hpp"
 #include "suggest.hpp"
 
@@ -24,9 +25,12 @@ extern "C" void on_interrupt(int) {
   interrupted.store(true);
 }
 
-const char* const overview =
-    "lab: a concurrency lab. Run checks on your exercises, read hints, grade everything.\n"
-    "Start with:  lab list    then    lab exercise primes";
+// What `lab --help` says first.
+std::string overview() {
+  return "lab: a concurrency lab. Run checks on your exercises, read hints, grade everything.\n"
+         "Start with:  " +
+         lab_command("list") + "    then    " + lab_command("exercise primes");
+}
 
 // Every option name of `app` (e.g. "--stage"), for suggestions.
 std::vector<std::string> option_names(const CLI::App& app) {
@@ -48,15 +52,17 @@ std::vector<std::string> subcommand_names(const CLI::App& app) {
 // The one-line message for arguments nobody expected; "" if there are none.
 std::string explain_extras(CLI::App& app) {
   CLI::App* where = &app;
-  std::string path = "lab";
+  std::string words;  // the subcommands given, "exercise" (or "")
   for (CLI::App* sub = &app; sub != nullptr;) {
     auto parsed = sub->get_subcommands();
     sub = parsed.empty() ? nullptr : parsed.front();
     if (sub != nullptr) {
       where = sub;
-      path += " " + sub->get_name();
+      words += (words.empty() ? "" : " ") + sub->get_name();
     }
   }
+  const std::string path = words.empty() ? "lab" : "lab " + words;  // who speaks
+  const std::string help = lab_command(words.empty() ? "--help" : words + " --help");
   const auto extras = app.remaining(true);
   if (extras.empty()) return "";
   const std::string& word = extras.front();
@@ -66,13 +72,13 @@ std::string explain_extras(CLI::App& app) {
       auto global = option_names(app);
       names.insert(names.end(), global.begin(), global.end());
     }
-    return fmt::format("{}: unknown option {}.{} ({} --help lists the options)", path, word,
-                       did_you_mean(word, names), path);
+    return fmt::format("{}: unknown option {}.{} ({} lists the options)", path, word,
+                       did_you_mean(word, names), help);
   }
-  if (where == &app)
-    return fmt::format("lab: unknown command '{}'.{} (lab --help lists the commands)", word,
-                       did_you_mean(word, subcommand_names(app)));
-  return fmt::format("{}: unexpected argument '{}' ({} --help shows the usage)", path, word, path);
+  if (where == &app)  // in the REPL, its own `help` lists its commands too
+    return fmt::format("lab: unknown command '{}'.{} ({} lists the commands)", word,
+                       did_you_mean(word, subcommand_names(app)), in_repl() ? "`help`" : help);
+  return fmt::format("{}: unexpected argument '{}' ({} shows the usage)", path, word, help);
 }
 
 }  // namespace
@@ -174,13 +180,13 @@ CLI::Validator seed_validator() {
 const exercise* find_exercise_or_explain(app_context& context, const std::string& name) {
   const course& c = context.the_course();
   if (const exercise* e = c.find(name)) return e;
-  *context.err << fmt::format("lab: no exercise named '{}'.{} (lab list shows them all)\n", name,
-                              did_you_mean(name, c.names()));
+  *context.err << fmt::format("lab: no exercise named '{}'.{} ({} shows them all)\n", name,
+                              did_you_mean(name, c.names()), lab_command("list"));
   return nullptr;
 }
 
 std::unique_ptr<CLI::App> make_app(app_context& context) {
-  auto app = std::make_unique<CLI::App>(overview, "lab");
+  auto app = std::make_unique<CLI::App>(overview(), lab_command());
   app->set_version_flag("--version", std::string("lab ") + build_config::version);
   app->allow_extras();  // extras get lab's own message, with suggestions
   app->fallthrough();   // global options may come after the subcommand
@@ -209,6 +215,7 @@ std::unique_ptr<CLI::App> make_app(app_context& context) {
 }
 
 int run_command_line(int argc, const char* const* argv) {
+  take_invocation_from_environment();  // before any help text is made
   app_context context;
   context.out = &std::cout;
   context.err = &std::cerr;
@@ -223,7 +230,7 @@ int run_command_line(int argc, const char* const* argv) {
     app->parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == 0) return app->exit(error);  // --help, --version
-    std::cerr << fmt::format("lab: {} (lab --help shows the usage)\n", error.what());
+    std::cerr << fmt::format("lab: {} ({} shows the usage)\n", error.what(), lab_command("--help"));
     return exit_code::bad_usage;
   }
   const int code = run_parsed(*app, context);

@@ -50,7 +50,7 @@ metric_target read_target(const json& entry, const std::filesystem::path& file, 
 
 std::vector<benchmark> load_benchmarks(const std::filesystem::path& file) {
   const auto [text, document] =
-      read_json_file(file, file.string(), "lab bench reads its benchmarks from there");
+      read_json_file(file, file.string(), "it lists the benchmarks of the course's lessons");
   if (!document.is_object() || !document.contains("benchmarks") ||
       !document["benchmarks"].is_array())
     fail(file, 1, "expected {\"benchmarks\": [ ... ]}");

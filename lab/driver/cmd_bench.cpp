@@ -15,6 +15,7 @@
 #include "benchmarks.hpp"
 #include "course.hpp"
 #include "demo_run.hpp"
+#include "invocation.hpp"
 #include "lesson.hpp"
 #include "suggest.hpp"
 
@@ -199,7 +200,8 @@ int run_bench(const bench_options& options, app_context& context) {
     }
   if (!options.with.empty() && options.names.size() != 1) {
     *context.err << "lab bench: --with changes one benchmark's parameters; name exactly one, "
-                    "e.g. lab bench counter --with increments=100000\n";
+                    "e.g. "
+                 << lab_command("bench counter --with increments=100000") << "\n";
     return exit_code::bad_usage;
   }
   std::vector<benchmark*> chosen;
@@ -207,9 +209,8 @@ int run_bench(const bench_options& options, app_context& context) {
     const auto it =
         std::find_if(all.begin(), all.end(), [&](const auto& b) { return b.name == name; });
     if (it == all.end()) {
-      *context.err << fmt::format(
-          "lab bench: no benchmark named '{}'.{} (lab bench --list shows them)\n", name,
-          did_you_mean(name, known));
+      *context.err << fmt::format("lab bench: no benchmark named '{}'.{} ({} shows them)\n", name,
+                                  did_you_mean(name, known), lab_command("bench --list"));
       return exit_code::bad_usage;
     }
     chosen.push_back(&*it);
@@ -255,8 +256,9 @@ void setup_bench(CLI::App& app, app_context& context) {
   sub->add_flag("--json", options->json, "Print the figures as one JSON document");
   sub->add_flag("--list", options->list, "List the benchmarks");
   sub->add_option("--with", options->with,
-                  "Change a parameter of the one benchmark named, e.g. lab bench counter --with "
-                  "increments=100000 (a quick look on a slow machine; targets assume the defaults)")
+                  "Change a parameter of the one benchmark named, e.g. " +
+                      lab_command("bench counter --with increments=100000") +
+                      " (a quick look on a slow machine; targets assume the defaults)")
       ->allow_extra_args(false);  // one KEY=VALUE per --with, so that names may follow it
   context.runners[sub] = [options, &context] { return run_bench(*options, context); };
 }

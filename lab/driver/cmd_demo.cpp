@@ -7,6 +7,7 @@
 
 #include "app.hpp"
 #include "demo_run.hpp"
+#include "invocation.hpp"
 #include "settings.hpp"
 #include "suggest.hpp"
 
@@ -52,8 +53,8 @@ int show_demo(app_context& context, const std::string& name, const demo_params& 
   if (demo == nullptr) {
     std::vector<std::string> names;
     for (const auto& d : demos) names.push_back(d.name);
-    *context.err << fmt::format("lab: no demo named '{}'.{} (lab demo --list shows them)\n", name,
-                                did_you_mean(name, names));
+    *context.err << fmt::format("lab: no demo named '{}'.{} ({} shows them)\n", name,
+                                did_you_mean(name, names), lab_command("demo --list"));
     return exit_code::bad_usage;
   }
   demo_request request;
@@ -79,7 +80,7 @@ int show_demo(app_context& context, const std::string& name, const demo_params& 
       *context.out << fmt::format("\n(demo {})\n", outcome.problem);
       break;
     case run_outcome::failed_to_start:
-      *context.err << fmt::format("lab: {}; run bin/lab to rebuild\n", outcome.problem);
+      *context.err << fmt::format("lab: {}; run {} to rebuild\n", outcome.problem, lab_command());
       break;
   }
   return outcome.exit_code;
@@ -87,8 +88,8 @@ int show_demo(app_context& context, const std::string& name, const demo_params& 
 
 void setup_demo(CLI::App& app, app_context& context) {
   auto options = std::make_shared<demo_options>();
-  CLI::App* sub =
-      app.add_subcommand("demo", "Run a lesson demo, e.g. lab demo primes stage=3 workers=1,2");
+  CLI::App* sub = app.add_subcommand(
+      "demo", "Run a lesson demo, e.g. " + lab_command("demo primes stage=3 workers=1,2"));
   sub->add_option("name", options->name, "The demo (--list shows them)");
   sub->add_option("params", options->params, "Parameters as key=value");
   sub->add_flag("--list", options->list, "List the demos");

@@ -9,6 +9,7 @@
 
 #include "app.hpp"
 #include "exercise_run.hpp"
+#include "invocation.hpp"
 #include "report.hpp"
 #include "settings.hpp"
 #include "terminal.hpp"
@@ -23,6 +24,7 @@ struct exercise_options {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool no_timings = false;
+  bool verbose = false;
 };
 
 // Merges this run into the student's progress: stages that passed now are
@@ -82,7 +84,7 @@ int run_exercise_command(const exercise_options& options, code_source source,
     *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
   exercise_result result = run_checks(c, *e, run);
   if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
-  print_verdict(*context.out, *e, result, s);
+  print_verdict(*context.out, *e, result, s, options.verbose);
   if (run.timings && e->timing &&
       std::any_of(result.stages.begin(), result.stages.end(),
                   [](const stage_result& x) { return x.passed(); })) {
@@ -105,7 +107,8 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
                             code_source source) {
   auto options = std::make_shared<exercise_options>();
   CLI::App* sub = app.add_subcommand(name, help);
-  sub->add_option("name", options->name, "The exercise (lab list shows them)")->required();
+  sub->add_option("name", options->name, "The exercise (" + lab_command("list") + " shows them)")
+      ->required();
   sub->add_option("--stage", options->stage, "Check only this stage (1, 2, ...)");
   sub->add_option("--workers", options->workers,
                   fmt::format("Worker counts for the timing table, e.g. --workers 1,2,4 (each 1 to "
@@ -117,6 +120,9 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
       ->check(seed_validator());
   sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
   sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
+  sub->add_flag("-v,--verbose", options->verbose,
+                "Show everything your program printed, check by check (printf debugging); "
+                "--json always has it");
   context.runners[sub] = [options, source, &context] {
     return run_exercise_command(*options, source, context);
   };

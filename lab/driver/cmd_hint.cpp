@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app.hpp"
+#include "invocation.hpp"
 #include "render.hpp"
 #include "terminal.hpp"
 
@@ -33,13 +34,12 @@ int run_hint(const hint_options& options, app_context& context) {
     *context.out << s.strong(fmt::format("Hint {} of {}:", i, total)) << "\n"
                  << wrap_paragraph(e->hints[static_cast<std::size_t>(i - 1)], terminal_width(1) - 2, 0);
   if (upto == total && !options.all)
-    *context.out << s.note(fmt::format(
-                        "That was the last hint. `lab solution {}` runs the reference solution.",
-                        e->name))
+    *context.out << s.note(fmt::format("That was the last hint. `{}` runs the reference solution.",
+                                       lab_command("solution " + e->name)))
                  << "\n";
   else if (!options.all)
-    *context.out << s.note(fmt::format(
-                        "`lab hint {}` again for the next one; --all repeats those seen.", e->name))
+    *context.out << s.note(fmt::format("`{}` again for the next one; --all repeats those seen.",
+                                       lab_command("hint " + e->name)))
                  << "\n";
   if (upto > shown)
     context.update_progress([&](progress_store& progress) {

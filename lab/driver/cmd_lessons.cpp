@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app.hpp"
+#include "invocation.hpp"
 #include "render.hpp"
 #include "suggest.hpp"
 #include "terminal.hpp"
@@ -26,7 +27,9 @@ int run_lessons_list(app_context& context) {
     *context.out << fmt::format("{:<18} {:>2}/{:<2} {}\n", l.key, seen.size(), l.slides.size(),
                                 l.title);
   }
-  *context.out << "Open one with: lab lesson NAME (or `lab` for the interactive lessons)\n";
+  *context.out << "Open one with: " << lab_command("lesson NAME");
+  if (!in_repl()) *context.out << " (or `" << lab_command() << "` for the interactive lessons)";
+  *context.out << "\n";
   return set.errors.empty() ? exit_code::ok : exit_code::bad_usage;
 }
 
@@ -34,8 +37,8 @@ int run_lesson(const lesson_options& options, app_context& context) {
   const auto& set = context.lessons();
   const lesson* l = set.find(options.name);
   if (l == nullptr) {
-    *context.err << fmt::format("lab: no lesson named '{}'.{} (lab lessons shows them all)\n",
-                                options.name, did_you_mean(options.name, set.keys()));
+    *context.err << fmt::format("lab: no lesson named '{}'.{} ({} shows them all)\n", options.name,
+                                did_you_mean(options.name, set.keys()), lab_command("lessons"));
     return exit_code::bad_usage;
   }
   const int count = static_cast<int>(l->slides.size());
@@ -71,7 +74,8 @@ void setup_lessons(CLI::App& app, app_context& context) {
 
   auto options = std::make_shared<lesson_options>();
   CLI::App* one = app.add_subcommand("lesson", "Print a lesson (or one slide of it)");
-  one->add_option("name", options->name, "The lesson (lab lessons shows them)")->required();
+  one->add_option("name", options->name, "The lesson (" + lab_command("lessons") + " shows them)")
+      ->required();
   one->add_option("--slide", options->slide, "Only this slide (1, 2, ...)");
   context.runners[one] = [options, &context] { return run_lesson(*options, context); };
 }

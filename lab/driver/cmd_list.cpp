@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app.hpp"
+#include "invocation.hpp"
 #include "terminal.hpp"
 
 namespace lab {
@@ -43,7 +44,7 @@ int run_list(const list_options&, app_context& context) {
                                 lesson_width, e.stages.size())
                  << shown << "\n";
   }
-  *context.out << s.note("Run one with: lab exercise NAME") << "\n";
+  *context.out << s.note("Run one with: " + lab_command("exercise NAME")) << "\n";
   return exit_code::ok;
 }
 

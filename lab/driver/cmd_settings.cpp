@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "app.hpp"
+#include "invocation.hpp"
 #include "settings.hpp"
 #include "suggest.hpp"
 
@@ -27,9 +28,8 @@ int run_settings(const settings_options& options, app_context& context) {
     if (s == nullptr) {
       std::vector<std::string> keys;
       for (const auto& each : known_settings()) keys.push_back(each.key);
-      *context.err << fmt::format(
-          "lab settings: no setting named '{}'.{} (lab settings lists them)\n", key,
-          did_you_mean(key, keys));
+      *context.err << fmt::format("lab settings: no setting named '{}'.{} ({} lists them)\n", key,
+                                  did_you_mean(key, keys), lab_command("settings"));
       return exit_code::bad_usage;
     }
     if (equals == std::string::npos) {
@@ -63,8 +63,9 @@ int run_settings(const settings_options& options, app_context& context) {
     const std::string value = changed ? stored[s.key].get<std::string>() : s.default_value;
     *context.out << fmt::format("  {:<12} {:<8} {}\n", s.key, value + (changed ? "*" : ""), s.help);
   }
-  *context.out << "  (* changed from the default; demos and `lab exercise` use these, `lab grade` "
-                  "does not; lab settings --reset goes back)\n";
+  *context.out << fmt::format(
+      "  (* changed from the default; demos and `{}` use these, `{}` does not; {} goes back)\n",
+      lab_command("exercise"), lab_command("grade"), lab_command("settings --reset"));
   return exit_code::ok;
 }
 
@@ -72,8 +73,9 @@ int run_settings(const settings_options& options, app_context& context) {
 
 void setup_settings(CLI::App& app, app_context& context) {
   auto options = std::make_shared<settings_options>();
-  CLI::App* sub = app.add_subcommand(
-      "settings", "Show or change the GIL analogue's settings, e.g. lab settings interval_ms=1");
+  CLI::App* sub =
+      app.add_subcommand("settings", "Show or change the GIL analogue's settings, e.g. " +
+                                         lab_command("settings interval_ms=1"));
   sub->add_option("assignments", options->assignments, "key=value, e.g. forced=off spacing=8");
   sub->add_flag("--reset", options->reset, "Go back to the defaults");
   context.runners[sub] = [options, &context] { return run_settings(*options, context); };

@@ -15,6 +15,7 @@
 #include <view.hpp>
 
 #include "app.hpp"
+#include "invocation.hpp"
 #include "suggest.hpp"
 #include "terminal.hpp"
 
@@ -146,13 +147,14 @@ int run_step(const step_options& options, app_context& context) {
   const auto root = context.the_course().root;
   const auto names = stepper::model_names(root);
   if (options.name.empty()) {
-    *context.out << "Programs to play the scheduler on (lab step NAME):\n";
+    *context.out << "Programs to play the scheduler on (" << lab_command("step NAME") << "):\n";
     for (const auto& name : names) *context.out << "  " << name << "\n";
     return exit_code::ok;
   }
   if (std::find(names.begin(), names.end(), options.name) == names.end()) {
-    *context.err << fmt::format("lab step: no program named '{}'.{} (lab step lists them)\n",
-                                options.name, did_you_mean(options.name, names));
+    *context.err << fmt::format("lab step: no program named '{}'.{} ({} lists them)\n",
+                                options.name, did_you_mean(options.name, names),
+                                lab_command("step"));
     return exit_code::bad_usage;
   }
   stepper::model m;
@@ -191,9 +193,9 @@ int run_step(const step_options& options, app_context& context) {
 
 void setup_step(CLI::App& app, app_context& context) {
   auto options = std::make_shared<step_options>();
-  CLI::App* sub =
-      app.add_subcommand("step", "Play the scheduler on a racing program, e.g. lab step counter");
-  sub->add_option("name", options->name, "The program (lab step lists them)");
+  CLI::App* sub = app.add_subcommand(
+      "step", "Play the scheduler on a racing program, e.g. " + lab_command("step counter"));
+  sub->add_option("name", options->name, "The program (" + lab_command("step") + " lists them)");
   sub->add_option("--threads", options->threads, "How many threads (1 to 4)");
   sub->add_option("--schedule", options->schedule, "Replay a schedule such as ABBA");
   sub->add_flag("--explore", options->explore, "Count the outcomes of every interleaving");

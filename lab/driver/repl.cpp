@@ -19,6 +19,7 @@
 
 #include "app.hpp"
 #include "demo_run.hpp"
+#include "invocation.hpp"
 #include "render.hpp"
 #include "suggest.hpp"
 #include "terminal.hpp"
@@ -272,6 +273,8 @@ bool read_line(repl_state& r, std::string& line) {
 }  // namespace
 
 int run_repl(app_context& context) {
+  // What lab suggests from here on is typed at this prompt, without "lab".
+  const repl_suggestions typed_here;
   repl_state r;
   r.context = &context;
   r.interactive = isatty(STDIN_FILENO) != 0;

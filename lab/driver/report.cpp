@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <sstream>
+#include <vector>
+
+#include "invocation.hpp"
 
 namespace lab {
 namespace {
@@ -21,7 +24,73 @@ void print_build_failure(std::ostream& out, const exercise_result& r, const styl
   if (!r.build.diagnostics.empty()) out << "\n" << r.build.diagnostics;
 }
 
-void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
+// --verbose shows at most this many lines of one check's output per stream,
+// half from its start and half from its end (where a crash left its last
+// words), each line cut to line_chars_shown characters.
+constexpr std::size_t lines_shown = 100;
+constexpr std::size_t line_chars_shown = 500;
+
+// Prints `text`, what the program printed on `stream`, set apart from lab's
+// own words: a heading, then each line behind a bar.
+void print_printed(std::ostream& out, const char* stream, const std::string& text, const style& s) {
+  if (text.empty()) return;
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  out << s.note(fmt::format("      your program printed on {}:", stream)) << "\n";
+  const std::size_t hidden = lines.size() > lines_shown ? lines.size() - lines_shown : 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (hidden > 0 && i == lines_shown / 2) {
+      out << s.note(fmt::format("      │ ... {} lines not shown ...", hidden)) << "\n";
+      i += hidden - 1;
+      continue;
+    }
+    const std::string& line = lines[i];
+    out << s.note("      │ ")
+        << (line.size() > line_chars_shown ? line.substr(0, line_chars_shown) + "..." : line)
+        << "\n";
+  }
+}
+
+// Everything the program printed during one check (or outside the checks),
+// saying so when lab's cap on captured output dropped some of it.
+void print_check_output(std::ostream& out, const check_output& printed, std::size_t cap,
+                        const style& s) {
+  print_printed(out, "stdout", printed.out, s);
+  print_printed(out, "stderr", printed.err, s);
+  if (!printed.complete)
+    out << s.note(fmt::format(
+               "      (cut: lab keeps the first {} KB a run prints on each stream; the rest of "
+               "this output was dropped)",
+               cap >> 10))
+        << "\n";
+}
+
+// One check's line, and under it what the program printed: everything
+// with `show_output`, else the last lines of one that crashed or hung.
+void print_check(std::ostream& out, const check_result& check, std::size_t output_cap,
+                 bool show_output, const style& s) {
+  if (check.passed) {
+    out << "  " << s.pass_mark() << " " << check.name;
+    if (!check.note.empty()) out << s.note(" (" + check.note + ")");
+    out << "\n";
+  } else {
+    out << "  " << (check.undecided ? s.undecided_mark() : s.fail_mark()) << " " << check.name;
+    if (!check.message.empty()) out << s.note(" — ") << check.message;
+    out << "\n";
+  }
+  const bool printed = !check.printed.empty() || !check.printed.complete;
+  if (show_output && printed) {
+    print_check_output(out, check.printed, output_cap, s);
+  } else if (!check.output.empty()) {  // the program's own words, set apart from lab's
+    out << s.note("      your program printed (last lines):") << "\n";
+    std::istringstream lines(check.output);
+    for (std::string line; std::getline(lines, line);) out << s.note("      │ ") << line << "\n";
+  }
+}
+
+void print_stage(std::ostream& out, const stage_result& stage, std::size_t output_cap,
+                 bool show_output, const style& s) {
   out << "\n" << s.strong(fmt::format("Stage {}", stage.number));
   if (!stage.title.empty()) out << s.strong(": " + stage.title);
   if (stage.interrupted) {
@@ -37,32 +106,39 @@ void print_stage(std::ostream& out, const stage_result& stage, const style& s) {
     auto todo = std::find_if(stage.checks.begin(), stage.checks.end(),
                              [](const check_result& c) { return c.todo; });
     out << "\n  " << s.fail_mark() << " " << todo->message << "\n";
-    return;
+    if (show_output)  // what it printed on its way to the TODO
+      for (const auto& check : stage.checks)
+        if (!check.printed.empty()) {
+          out << "    " << check.name << "\n";
+          print_check_output(out, check.printed, output_cap, s);
+        }
+  } else {
+    out << "\n";
+    for (const auto& check : stage.checks) print_check(out, check, output_cap, show_output, s);
   }
-  out << "\n";
-  for (const auto& check : stage.checks) {
-    if (check.passed) {
-      out << "  " << s.pass_mark() << " " << check.name;
-      if (!check.note.empty()) out << s.note(" (" + check.note + ")");
-      out << "\n";
-    } else {
-      out << "  " << (check.undecided ? s.undecided_mark() : s.fail_mark()) << " " << check.name;
-      if (!check.message.empty()) out << s.note(" — ") << check.message;
-      out << "\n";
-      if (!check.output.empty()) {  // the program's own words, set apart from lab's
-        out << s.note("      your program printed (last lines):") << "\n";
-        std::istringstream lines(check.output);
-        for (std::string line; std::getline(lines, line);) out << s.note("      │ ") << line << "\n";
-      }
-    }
+  if (show_output && !stage.printed_outside.empty()) {
+    out << s.note(
+               "    outside the checks (static initialisers, threads still running after "
+               "their check):")
+        << "\n";
+    print_check_output(out, stage.printed_outside, output_cap, s);
   }
 }
 
 json check_json(const check_result& c, int stage) {
-  return {{"name", c.name},       {"passed", c.passed},   {"message", c.message},
-          {"stage", stage},       {"todo", c.todo},       {"not_run", c.not_run},
-          {"seconds", c.seconds}, {"note", c.note},       {"undecided", c.undecided},
-          {"output", c.output}};
+  return {{"name", c.name},
+          {"passed", c.passed},
+          {"message", c.message},
+          {"stage", stage},
+          {"todo", c.todo},
+          {"not_run", c.not_run},
+          {"seconds", c.seconds},
+          {"note", c.note},
+          {"undecided", c.undecided},
+          {"output", c.output},
+          {"stdout", c.printed.out},
+          {"stderr", c.printed.err},
+          {"output_complete", c.printed.complete}};
 }
 
 // The attribute-safe one-line form of a failure message.
@@ -72,7 +148,8 @@ std::string first_line(const std::string& text) {
 
 }  // namespace
 
-void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s) {
+void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s,
+                   bool show_output) {
   out << s.strong(fmt::format("{}: {}", e.name, e.title))
       << s.note(fmt::format("  ({})", code_path(e, r.source))) << "\n";
   if (!r.build.ok) {
@@ -80,7 +157,8 @@ void print_verdict(std::ostream& out, const exercise& e, const exercise_result& 
     return;
   }
   for (const auto& note : r.notes) out << s.note("  (note: " + note + ")") << "\n";
-  for (const auto& stage : r.stages) print_stage(out, stage, s);
+  for (const auto& stage : r.stages)
+    print_stage(out, stage, e.profile.output_cap_bytes, show_output, s);
   if (!r.passed())
     out << s.note(fmt::format("\n  Inputs come from seed {}; --seed S replays another.", r.seed))
         << "\n";
@@ -131,7 +209,7 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   } else if (r.passed()) {
     out << s.good(fmt::format("All {} stage{} of {} pass.", r.stages.size(), plural, e.name));
     if (r.source == code_source::exercise && !e.lesson.empty())
-      out << fmt::format(" Back to the lesson: lab lesson {}", e.lesson);
+      out << " Back to the lesson: " << lab_command("lesson " + e.lesson);
   } else if (std::any_of(r.stages.begin(), r.stages.end(),
                          [](const stage_result& x) { return x.interrupted; })) {
     const auto stopped = std::count_if(r.stages.begin(), r.stages.end(),
@@ -141,7 +219,8 @@ void print_next_step(std::ostream& out, const exercise& e, const exercise_result
   } else {
     out << s.bad(fmt::format("{} of {} stage{} pass.", passed, r.stages.size(), plural));
     if (r.source == code_source::exercise)
-      out << fmt::format(" Edit {}; stuck? lab hint {}", code_path(e, r.source), e.name);
+      out << fmt::format(" Edit {}; stuck? {}", code_path(e, r.source),
+                         lab_command("hint " + e.name));
   }
   out << "\n";
 }

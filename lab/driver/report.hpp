@@ -18,7 +18,10 @@ namespace lab {
 // The student-facing report, in three parts so that the verdict shows before
 // the timings are run: build problems and one line per check; the timing
 // table (its header, then rows as they are measured); what to do next.
-void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s);
+// With `show_output` (--verbose), each check is followed by everything the
+// program printed while it ran, passed or not: printf debugging.
+void print_verdict(std::ostream& out, const exercise& e, const exercise_result& r, const style& s,
+                   bool show_output = false);
 void print_timing_header(std::ostream& out, const exercise& e, const exercise_result& r,
                          const style& s);
 void print_timing_rows(std::ostream& out, const std::vector<timing_result>& rows);
@@ -26,7 +29,8 @@ void print_timing_footer(std::ostream& out, const exercise_result& r, const styl
 void print_next_step(std::ostream& out, const exercise& e, const exercise_result& r,
                      const style& s);
 
-// One JSON document: exercise, passed, checks (name, passed, message, stage),
+// One JSON document: exercise, passed, checks (name, passed, message, stage,
+// what the program printed during it: stdout, stderr),
 // stages, timings (stage, workers, median_s, speedup, ...), build.
 nlohmann::json exercise_json(const exercise_result& r);
 

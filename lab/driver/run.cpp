@@ -46,7 +46,44 @@ run_outcome outcome_of(sandbox_outcome o) {
   return run_outcome::failed_to_start;
 }
 
+// True if a stream cut off by the cap may have lost some of `check`'s output:
+// its end mark is not in what was kept. (The harness marks both streams for
+// every check it runs, so a check missing from a cut stream came after the cut.)
+bool lost_at_cut(const protocol::marked_output& stream, bool cut, const std::string& check) {
+  const auto found = stream.checks.find(check);
+  return cut && (found == stream.checks.end() || !found->second.ended);
+}
+
+// Splits what the program printed at the check harness's marks (a program
+// without them has all of its output `outside`).
+void take_output(run_result& result, const std::string& out, const std::string& err) {
+  protocol::marked_output marked_out = protocol::split_output(out);
+  protocol::marked_output marked_err = protocol::split_output(err);
+  for (const auto* stream : {&marked_out, &marked_err})
+    for (const auto& [check, piece] : stream->checks) result.output_by_check[check];
+  for (auto& [check, printed] : result.output_by_check) {
+    if (const auto found = marked_out.checks.find(check); found != marked_out.checks.end())
+      printed.out = std::move(found->second.text);
+    if (const auto found = marked_err.checks.find(check); found != marked_err.checks.end())
+      printed.err = std::move(found->second.text);
+    printed.complete = !lost_at_cut(marked_out, result.out_cut, check) &&
+                       !lost_at_cut(marked_err, result.err_cut, check);
+  }
+  result.outside = {.out = std::move(marked_out.outside),
+                    .err = std::move(marked_err.outside),
+                    .complete = !result.out_cut && !result.err_cut};
+  result.out = std::move(marked_out.text);
+  result.err = std::move(marked_err.text);
+}
+
 }  // namespace
+
+check_output run_result::output_of(const std::string& check) const {
+  if (const auto found = output_by_check.find(check); found != output_by_check.end())
+    return found->second;
+  // Not a word of it was kept: either it printed nothing, or the cap came first.
+  return {.out = "", .err = "", .complete = !out_cut && !err_cut};
+}
 
 std::string seconds_text(std::chrono::milliseconds timeout) {
   return fmt::format("{:g}", std::chrono::duration<double>(timeout).count());
@@ -96,10 +133,11 @@ run_result run_in_box(const run_spec& spec) {
   result.exit_code = box.exit_code;
   result.term_signal = box.term_signal;
   result.start_error = box.error;
-  result.out = std::move(box.out);
-  result.err = std::move(box.err);
   result.out_bytes = box.out_bytes;
   result.err_bytes = box.err_bytes;
+  result.out_cut = box.out_bytes > box.out.size();
+  result.err_cut = box.err_bytes > box.err.size();
+  take_output(result, box.out, box.err);
   result.task_limit_hit = box.task_limit_hit;
   result.timeout_evidence = std::move(box.timeout_evidence);
   result.cpu_seconds = box.cpu_seconds;

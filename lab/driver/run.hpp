@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,16 @@ struct run_spec {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// What a check program printed during one check, on each stream: the text
+// between the harness's marks (protocol::split_output).
+struct check_output {
+  std::string out, err;
+  // False when lab's cap on captured output may have dropped some of it:
+  // a stream was cut off before this check's end mark.
+  bool complete = true;
+  bool empty() const { return out.empty() && err.empty(); }
+};
+
 enum class run_outcome {
   exited,           // exit_code is valid
   signaled,         // killed by term_signal (a crash, or the CPU limit)
@@ -62,8 +73,14 @@ struct run_result {
   std::vector<protocol::event> events;        // believed: they carried the run's secret
   protocol::channel_reader::counts rejected;  // lines that were not believed
 
-  std::string out, err;  // captured output, up to the profile's cap each
+  std::string out, err;  // captured output, up to the profile's cap each, marks removed
   std::uint64_t out_bytes = 0, err_bytes = 0;
+  bool out_cut = false, err_cut = false;  // the cap dropped the rest of a stream
+  // The same output by check, for a check program (the harness marks where
+  // each check starts and ends); what came outside every check, such as a
+  // static initialiser's or a detached thread's lines, is `outside`.
+  std::map<std::string, check_output> output_by_check;
+  check_output outside;
 
   bool task_limit_hit = false;     // a fork or thread creation hit max_tasks
   std::string timeout_evidence;    // at a timeout: what its threads were doing
@@ -81,6 +98,10 @@ struct run_result {
   // "timed out after 8 s: every thread was blocked ...", "crashed: SIGSEGV
   // (segmentation fault)", "the machine was too busy to decide ...".
   std::string stop_reason() const;
+
+  // What the program printed during `check` (nothing, if it printed nothing
+  // or the check did not run).
+  check_output output_of(const std::string& check) const;
 
   // The first event of type T, or nullptr.
   template <typename T>

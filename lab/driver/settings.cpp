@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "invocation.hpp"
 #include "lab/protocol.hpp"
 
 namespace lab {
@@ -71,8 +72,8 @@ std::string settings_note(const std::vector<std::pair<std::string, std::string>>
   for (const auto& [var, value] : env)
     for (const auto& s : known_settings())
       if (s.env == var) changed += fmt::format("{}{}={}", changed.empty() ? "" : " ", s.key, value);
-  return fmt::format("(your settings: {}; lab settings --reset goes back to the defaults)",
-                     changed);
+  return fmt::format("(your settings: {}; {} goes back to the defaults)", changed,
+                     lab_command("settings --reset"));
 }
 
 }  // namespace lab

@@ -89,9 +89,9 @@ bool stage_result::passed() const {
          std::all_of(checks.begin(), checks.end(), [](const check_result& c) { return c.passed; });
 }
 
-std::string output_tail(const run_result& run, std::size_t lines) {
+std::string output_tail(const check_output& printed, std::size_t lines) {
   std::vector<std::string> kept;
-  for (const std::string* stream : {&run.err, &run.out}) {
+  for (const std::string* stream : {&printed.err, &printed.out}) {
     std::istringstream text(*stream);
     for (std::string line; std::getline(text, line);) {
       if (line.size() > 200) line = line.substr(0, 200) + "...";
@@ -145,6 +145,7 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
   stage.number = number;
   stage.title = title;
   const run_story story = follow(names, run);
+  stage.printed_outside = run.outside;
 
   const bool finished_all = std::all_of(names.begin(), names.end(), [&](const std::string& name) {
     return story.finished.contains(name);
@@ -162,18 +163,23 @@ stage_attempt read_stage(const std::vector<std::string>& names, const run_result
     const std::string& name = names[index];
     if (auto found = story.finished.find(name); found != story.finished.end()) {
       stage.checks.push_back(found->second);
+      stage.checks.back().printed = run.output_of(name);
       continue;
     }
     check_result check;
     check.name = name;
     const bool this_one = name == story.open_check || story.open_check.empty();
     if (!blamed && this_one) {
+      check.printed = run.output_of(name);
       check.message =
           stage.problem.empty() ? "the check program stopped during this check" : stage.problem;
       check.todo = stopped_at_todo;
       check.undecided = run.outcome == run_outcome::too_busy;
       if (!stopped_at_todo) {
-        check.output = output_tail(run);
+        // Its own lines; the whole run's when it printed none (it stopped
+        // before the check began, or the harness could not mark its output).
+        check.output = output_tail(
+            check.printed.empty() ? check_output{.out = run.out, .err = run.err} : check.printed);
         if (const std::string advice = advice_for(check.output); !advice.empty())
           check.message += " (" + advice + ")";
       }
@@ -270,6 +276,10 @@ stage_result run_stage(const std::vector<std::string>& names, int number, const 
     } else {
       stage.checks.insert(stage.checks.end(), checks.begin(), checks.end());
       if (stage.problem.empty()) stage.problem = attempt.stage.problem;
+      const check_output& outside = attempt.stage.printed_outside;
+      stage.printed_outside.out += outside.out;
+      stage.printed_outside.err += outside.err;
+      stage.printed_outside.complete = stage.printed_outside.complete && outside.complete;
     }
     if (!resume) break;
     first += attempt.resume_from;

@@ -32,9 +32,13 @@ struct check_result {
   // decide (lab/progress.hpp, or the box's own clock in sandbox.hpp).
   bool undecided = false;
   // For the check that stopped the program (a crash, a timeout): the last
-  // lines the program printed (stderr, then stdout), where its own
+  // lines the program printed during it (stderr, then stdout; the whole
+  // run's if it printed nothing during the check), where its own
   // explanation usually is ("terminate called without an active exception").
   std::string output = {};
+  // Everything the program printed while this check ran (lab exercise
+  // --verbose shows it: printf debugging).
+  check_output printed = {};
 };
 
 struct stage_result {
@@ -45,6 +49,9 @@ struct stage_result {
   // Ctrl-C stopped it before its verdict was complete: neither passed nor
   // failed, and nothing of it is recorded in the student's progress.
   bool interrupted = false;
+  // What the program printed outside every check: static initialisers,
+  // threads still running after their check ended.
+  check_output printed_outside;
   bool passed() const;
   bool not_started() const;  // every failure is a lab::todo()
   bool undecided() const;    // no check failed for certain, but some could not be decided
@@ -60,9 +67,9 @@ struct stage_attempt {
   bool timed_out = false;  // the run was stopped by its timeout
 };
 
-// The last `lines` lines of what a run printed (stderr, then stdout), each
-// cut to 200 characters; "" if it printed nothing.
-std::string output_tail(const run_result& run, std::size_t lines = 12);
+// The last `lines` lines of what a program printed (stderr, then stdout),
+// each cut to 200 characters; "" if it printed nothing.
+std::string output_tail(const check_output& printed, std::size_t lines = 12);
 
 // A line of advice for a crash message the C++ runtime printed, or "".
 std::string advice_for(const std::string& output);

@@ -86,3 +86,41 @@ TEST_CASE("the grade text ends with the passed and failed counts") {
   CHECK(out.str().find("0 passed, 1 failed") != std::string::npos);
   CHECK(out.str().find("stage 1: fails — expected 2 < 3") != std::string::npos);
 }
+
+TEST_CASE("verbose shows each check's output as the program's and says when it was cut") {
+  lab::exercise e;
+  e.name = "primes";
+  e.profile.output_cap_bytes = 64 << 10;
+  lab::exercise_result r = sample_result();
+  auto& checks = r.stages[0].checks;
+  checks[0].printed = {.out = "found 2\nfound 3\n", .err = "", .complete = true};
+  checks[1].printed = {.out = "", .err = "half a line", .complete = false};
+  std::ostringstream plain, verbose;
+  lab::print_verdict(plain, e, r, lab::style{});
+  lab::print_verdict(verbose, e, r, lab::style{}, true);
+  INFO(verbose.str());
+  CHECK(plain.str().find("found 2") == std::string::npos);
+  CHECK(verbose.str().find("finds <primes> & \"more\" (median wait 2.1 ms)\n"
+                           "      your program printed on stdout:\n"
+                           "      │ found 2\n"
+                           "      │ found 3\n") != std::string::npos);
+  CHECK(verbose.str().find("      your program printed on stderr:\n      │ half a line\n"
+                           "      (cut: lab keeps the first 64 KB a run prints on each stream; "
+                           "the rest of this output was dropped)\n") != std::string::npos);
+}
+
+TEST_CASE("the verbose verdict shows the first and last lines of a long output") {
+  lab::exercise e;
+  lab::exercise_result r = sample_result();
+  std::string lines;
+  for (int i = 1; i <= 250; ++i) lines += "line " + std::to_string(i) + "\n";
+  r.stages[0].checks[0].printed.out = lines;
+  std::ostringstream verbose;
+  lab::print_verdict(verbose, e, r, lab::style{}, true);
+  INFO(verbose.str());
+  CHECK(verbose.str().find("│ line 50\n      │ ... 150 lines not shown ...\n      │ line 201\n") !=
+        std::string::npos);
+  CHECK(verbose.str().find("│ line 1\n") != std::string::npos);
+  CHECK(verbose.str().find("│ line 250\n") != std::string::npos);
+  CHECK(verbose.str().find("│ line 51\n") == std::string::npos);
+}

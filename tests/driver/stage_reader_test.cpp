@@ -3,6 +3,7 @@
 #include "stage_reader.hpp"
 
 #include <doctest/doctest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <string>
@@ -224,4 +225,43 @@ TEST_CASE("a run that hit the task limit fails a check that names the limit") {
   CHECK_FALSE(stage.passed());
   CHECK(stage.checks.back().name == "stays within the limit of processes and threads");
   CHECK(stage.checks.back().message.find("limit of 40 processes and threads") != std::string::npos);
+}
+
+TEST_CASE("each check keeps what the program printed during it and the stage what came outside") {
+  auto run = exited(all_pass(three));
+  run.output_by_check["second"] = {.out = "debug line\n", .err = "", .complete = true};
+  run.output_by_check["third"] = {.out = "", .err = "half", .complete = false};
+  run.outside = {.out = "from a static initialiser\n", .err = "", .complete = true};
+  const auto stage = read(run);
+  REQUIRE(stage.checks.size() == 3);
+  CHECK(stage.checks[0].printed.empty());
+  CHECK(stage.checks[1].printed.out == "debug line\n");
+  CHECK(stage.checks[2].printed.err == "half");
+  CHECK_FALSE(stage.checks[2].printed.complete);
+  CHECK(stage.printed_outside.out == "from a static initialiser\n");
+}
+
+TEST_CASE("a crashed check shows the last lines it printed itself and not an earlier check's") {
+  auto run = exited({p::check_start{"first"}, passed("first"), p::check_start{"second"}});
+  run.outcome = lab::run_outcome::signaled;
+  run.term_signal = SIGSEGV;
+  run.out =
+      "first's line without a newline"
+      "second's last words\n";
+  run.output_by_check["first"] = {
+      .out = "first's line without a newline", .err = "", .complete = true};
+  run.output_by_check["second"] = {.out = "second's last words\n", .err = "", .complete = true};
+  const auto stage = read(run);
+  REQUIRE(stage.checks.size() == 3);
+  CHECK(stage.checks[1].output == "second's last words\n");
+}
+
+TEST_CASE("a check that stopped without printing a word shows the whole run's last lines") {
+  auto run = exited({p::check_start{"first"}});
+  run.outcome = lab::run_outcome::signaled;
+  run.term_signal = SIGABRT;
+  run.err = "printed before any check\n";
+  const auto stage = read(run);
+  REQUIRE_FALSE(stage.checks.empty());
+  CHECK(stage.checks[0].output == "printed before any check\n");
 }

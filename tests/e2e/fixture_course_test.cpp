@@ -21,7 +21,12 @@ lab_test::lab_run run_fixture(const std::string& exercise, std::vector<std::stri
   std::vector<std::string> args = {"--course", lab_test::fixture_course().string(), "exercise",
                                    exercise, "--no-timings"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return run_lab(args);
+  auto run = run_lab(args);
+  // The fixture students print no addresses of their own: one in the
+  // output is lab's or a check's message showing a pointer for words.
+  const std::string address = lab_test::first_address(run.out + run.err);
+  CHECK_MESSAGE(address.empty(), "lab printed the address ", address, " for ", exercise);
+  return run;
 }
 
 // True if some check of the JSON report failed with a message containing `text`.
@@ -152,6 +157,10 @@ TEST_CASE("a flood of output neither hangs lab nor fills its memory") {
   const auto report = lab_test::output_json(run);
   CHECK(some_check_says(report, "timed out after 3 s: it kept writing output without finishing"));
   CHECK(run.out.size() < 1'000'000);  // the flood itself never reaches lab's output
+  // What was kept is the first check's, and it says that more was dropped.
+  const auto& first = report["checks"][0];
+  CHECK(first["stdout"].get<std::string>().starts_with("flooding the terminal, line 0\n"));
+  CHECK(first["output_complete"] == false);
   CHECK(nothing_left_of("flood"));
 }
 
@@ -343,4 +352,48 @@ TEST_CASE("a crash shows what the program printed and advice for the runtime's m
                      "joinable: join() or detach() it first)") != std::string::npos);
   CHECK(run.out.find("your program printed (last lines):") != std::string::npos);
   CHECK(run.out.find("│ terminate called without an active exception") != std::string::npos);
+}
+
+TEST_CASE("verbose shows under each check what the program printed during it") {
+  const auto run = run_fixture("prints", {"--verbose"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 1);  // it crashes for 0
+  // A passing check's lines, both streams, each under its own heading; the
+  // line printed without a newline stays on its own.
+  CHECK(run.out.find("✔ sums the numbers up to 10\n"
+                     "      your program printed on stdout:\n"
+                     "      │ work(10) starts\n"
+                     "      │ work(10) = 55\n"
+                     "      your program printed on stderr:\n"
+                     "      │ debug: n = 10\n") != std::string::npos);
+  // 1002 lines: the first and the last 50 are shown, and the cut is said.
+  CHECK(run.out.find("      │ work(1000) starts\n      │ adding 1\n") != std::string::npos);
+  CHECK(run.out.find("      │ ... 902 lines not shown ...\n") != std::string::npos);
+  CHECK(run.out.find("      │ adding 1000\n      │ work(1000) = 500500\n") != std::string::npos);
+  CHECK(run.out.find("adding 500\n") == std::string::npos);
+  // The line printed just before the crash reached lab (stdout is written
+  // line by line), and belongs to the check that crashed.
+  CHECK(run.out.find("✘ sums nothing for 0 — crashed: SIGSEGV (segmentation fault)\n"
+                     "      your program printed on stdout:\n"
+                     "      │ work(0) starts\n") != std::string::npos);
+  // The static initialiser's line came before any check.
+  CHECK(run.out.find("outside the checks") != std::string::npos);
+  CHECK(run.out.find("│ prints: loaded\n") != std::string::npos);
+  CHECK(run.out.find("\x1e") == std::string::npos);  // no mark shows
+}
+
+TEST_CASE("without verbose a passing check's output stays hidden and json has it all") {
+  const auto plain = run_fixture("prints");
+  INFO(plain.out);
+  CHECK(plain.out.find("work(10) starts") == std::string::npos);
+  // The crashed check still shows its last lines.
+  CHECK(plain.out.find("│ work(0) starts") != std::string::npos);
+
+  const auto run = run_fixture("prints", {"--json"});
+  const auto report = lab_test::output_json(run);
+  REQUIRE(report["checks"].size() == 3);
+  CHECK(report["checks"][0]["stdout"] == "work(10) starts\nwork(10) = 55");
+  CHECK(report["checks"][0]["stderr"] == "debug: n = 10\n");
+  CHECK(report["checks"][0]["output_complete"] == true);
+  CHECK(report["checks"][2]["stdout"] == "work(0) starts\n");
 }

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -85,6 +86,12 @@ nlohmann::json output_json(const lab_run& run) {
   nlohmann::json document = nlohmann::json::parse(run.out, nullptr, false);
   REQUIRE_FALSE(document.is_discarded());
   return document;
+}
+
+std::string first_address(const std::string& text) {
+  static const std::regex address("0x[0-9a-f]{6,}", std::regex::icase);
+  std::smatch found;
+  return std::regex_search(text, found, address) ? found.str() : "";
 }
 
 fs::path fixture_course() {

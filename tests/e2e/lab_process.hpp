@@ -31,6 +31,12 @@ lab_run run_lab(const std::vector<std::string>& args,
 // Parses a run's standard output as JSON (a failed test shows what it was).
 nlohmann::json output_json(const lab_run& run);
 
+// The first pointer address in `text` ("0x55f1c2a3b4d0": 0x and at least six
+// hex digits), or "" if there is none. lab's and the checks' messages mean
+// words: an address in them is a `const char*` (or another pointer) streamed
+// where its text was meant.
+std::string first_address(const std::string& text);
+
 // The fixture course under tests/fixtures/course, and the repository itself.
 std::filesystem::path fixture_course();
 std::filesystem::path repository();

@@ -49,6 +49,13 @@ TEST_CASE("a check program reports each check's start and end and then run_end")
   CHECK(run.events[4] == protocol::event(protocol::run_end{.checks_run = 2, .checks_failed = 1}));
 }
 
+TEST_CASE("a char pointer in a check's message is shown as its text and not as an address") {
+  const auto run = run_checks("fails with text behind a char pointer");
+  const auto ends = events_of<protocol::check_end>(run);
+  REQUIRE(ends.size() == 1);
+  CHECK(ends[0].message == "the calling thread and workers and a buffer");
+}
+
 TEST_CASE("a check that stops at a todo is reported as not started with the todo's message") {
   const auto run = run_checks("stops at a todo");
   const auto ends = events_of<protocol::check_end>(run);
@@ -96,6 +103,28 @@ TEST_CASE("a stack overflow in a check is reported from the alternate signal sta
   REQUIRE(crashes.size() == 1);
   CHECK(crashes[0].check == "overflows its stack");
   CHECK(crashes[0].signal == SIGSEGV);
+}
+
+TEST_CASE("each check's output is marked with its start and end on both streams") {
+  const auto run = run_checks("passes,prints on both streams");
+  const auto split = protocol::split_output(run.output);  // stdout and stderr share one pipe
+  INFO(split.text);
+  CHECK(split.outside.empty());
+  REQUIRE(split.checks.size() == 2);
+  CHECK(split.checks.at("passes").text.empty());
+  CHECK(split.checks.at("passes").ended);
+  CHECK(split.checks.at("prints on both streams").text == "on stdout, in two parts\non stderr\n");
+  CHECK(split.checks.at("prints on both streams").ended);
+}
+
+TEST_CASE("a line printed just before a crash is not lost in the stdio buffer") {
+  const auto run = run_checks("prints and then crashes");
+  CHECK(run.signal == SIGSEGV);
+  const auto split = protocol::split_output(run.output);
+  INFO(split.text);
+  REQUIRE(split.checks.contains("prints and then crashes"));
+  CHECK(split.checks.at("prints and then crashes").text == "its last words\n");
+  CHECK_FALSE(split.checks.at("prints and then crashes").ended);
 }
 
 TEST_CASE("a forked child that returns into the harness is reported and stopped") {

@@ -414,3 +414,43 @@ TEST_CASE("the settings parsers accept their bounds and reject what is outside o
   for (const char* bad : {"", "maybe", "ON", "2", "true "})
     CHECK_MESSAGE(!settings::parse_forced(bad), "forced ", bad);
 }
+
+TEST_CASE("output split at its marks gives each check what it printed and the rest outside") {
+  using protocol::mark_kind;
+  const std::string stream = "before\n" + protocol::output_mark(mark_kind::start, "first") +
+                             "one\nhalf a line" + protocol::output_mark(mark_kind::end, "first") +
+                             "between\n" + protocol::output_mark(mark_kind::start, "second") +
+                             protocol::output_mark(mark_kind::end, "second") +
+                             protocol::output_mark(mark_kind::start, "third") + "crashed here\n";
+  const auto split = protocol::split_output(stream);
+  CHECK(split.text == "before\none\nhalf a linebetween\ncrashed here\n");
+  CHECK(split.outside == "before\nbetween\n");
+  REQUIRE(split.checks.size() == 3);
+  CHECK(split.checks.at("first").text == "one\nhalf a line");
+  CHECK(split.checks.at("first").ended);
+  CHECK(split.checks.at("second").text.empty());
+  CHECK(split.checks.at("second").ended);
+  CHECK(split.checks.at("third").text == "crashed here\n");
+  CHECK_FALSE(split.checks.at("third").ended);
+}
+
+TEST_CASE("a mark cut off at the end is dropped and a lone separator stays text") {
+  using protocol::mark_kind;
+  const std::string mark = protocol::output_mark(mark_kind::end, "a check");
+  for (std::size_t cut = 1; cut < mark.size(); ++cut) {
+    const std::string stream =
+        protocol::output_mark(mark_kind::start, "a check") + "x\n" + mark.substr(0, cut);
+    const auto split = protocol::split_output(stream);
+    INFO("cut after ", cut, " bytes");
+    CHECK(split.text == "x\n");
+    CHECK(split.checks.at("a check").text == "x\n");
+    CHECK_FALSE(split.checks.at("a check").ended);
+  }
+  const std::string lone =
+      "a\x1e record separator\nand \x1e"
+      "start\x1fno end\nhere";
+  const auto split = protocol::split_output(lone);
+  CHECK(split.text == lone);
+  CHECK(split.outside == lone);
+  CHECK(split.checks.empty());
+}

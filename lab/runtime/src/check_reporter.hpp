@@ -15,6 +15,10 @@
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -57,6 +61,22 @@ std::string active_context() {
   return joined;
 }
 
+// Marks stdout and stderr where a check starts or ends (lab/protocol.hpp,
+// "marks in the program's output"), so that lab can show what each check
+// printed. What the student's code left in the buffers of iostreams and
+// stdio goes out first, so that it lands on its own side of the mark.
+// Reporter's thread only; nothing when run by hand, without a channel (a
+// person reads that output, and doctest's console report marks it).
+void mark_output(protocol::mark_kind kind, const std::string& check) {
+  if (!channel().connected()) return;
+  std::cout.flush();
+  std::clog.flush();
+  std::fflush(nullptr);  // every stdio output stream
+  const std::string mark = protocol::output_mark(kind, check);
+  protocol::write_all(STDOUT_FILENO, mark.data(), mark.size());
+  protocol::write_all(STDERR_FILENO, mark.data(), mark.size());
+}
+
 class lab_reporter : public doctest::IReporter {
  public:
   // doctest makes a reporter for each Context::run(). Only the one for
@@ -91,6 +111,7 @@ class lab_reporter : public doctest::IReporter {
     ++tally.checks_run;
     send(protocol::check_start{name_});
     crash_context_enter(name_);  // after the start: a crash line never comes before it
+    mark_output(protocol::mark_kind::start, name_);
   }
   void test_case_reenter(const doctest::TestCaseData&) override {}
 
@@ -98,6 +119,7 @@ class lab_reporter : public doctest::IReporter {
     if (!live_) return;
     stop_if_forked_child(name_);
     crash_context_leave();
+    mark_output(protocol::mark_kind::end, name_);
     // A check that said it could not decide (lab/progress.hpp) fails
     // without blaming the code, whatever its assertions said after that.
     const std::string undecided = detail::take_undecided();

@@ -425,6 +425,87 @@ void channel_reader::take_line(std::string_view line) {
   }
 }
 
+// --- marks in the output ------------------------------------------------------------------
+
+namespace {
+
+constexpr char mark_edge = '\x1e';     // RS: opens and closes a mark
+constexpr char mark_divider = '\x1f';  // US: between the kind and the check's name
+
+const char* mark_word(mark_kind kind) {
+  return kind == mark_kind::start ? "start" : "end";
+}
+
+// A mark at the start of `text` (which begins with mark_edge): its kind,
+// its check and its length in bytes. nullopt when the text does not go on
+// as a mark does; `truncated` is set when it goes on as one up to its end.
+struct mark_found {
+  mark_kind kind;
+  std::string_view check;
+  std::size_t size;
+};
+std::optional<mark_found> read_mark(std::string_view text, bool& truncated) {
+  truncated = false;
+  for (const mark_kind kind : {mark_kind::start, mark_kind::end}) {
+    const std::string head = std::string(1, mark_edge) + mark_word(kind) + mark_divider;
+    if (text.size() < head.size()) {
+      truncated = std::string_view(head).starts_with(text);
+      if (truncated) return std::nullopt;
+      continue;
+    }
+    if (!text.starts_with(head)) continue;
+    const std::size_t close = text.find(mark_edge, head.size());
+    if (close == std::string_view::npos) {
+      truncated = text.find('\n', head.size()) == std::string_view::npos;
+      return std::nullopt;
+    }
+    return mark_found{kind, text.substr(head.size(), close - head.size()), close + 1};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string output_mark(mark_kind kind, std::string_view check) {
+  std::string mark(1, mark_edge);
+  mark += mark_word(kind);
+  mark += mark_divider;
+  mark += check;
+  mark += mark_edge;
+  return mark;
+}
+
+marked_output split_output(std::string_view stream) {
+  marked_output split;
+  marked_output::piece* inside = nullptr;  // the check being printed, or nullptr
+  const auto keep = [&](std::string_view text) {
+    split.text += text;
+    (inside != nullptr ? inside->text : split.outside) += text;
+  };
+  while (!stream.empty()) {
+    const std::size_t edge = stream.find(mark_edge);
+    keep(stream.substr(0, edge));
+    if (edge == std::string_view::npos) break;
+    stream.remove_prefix(edge);
+    bool truncated = false;
+    const std::optional<mark_found> mark = read_mark(stream, truncated);
+    if (truncated) break;  // the stream was cut off in the middle of a mark
+    if (!mark) {           // a lone RS the program printed: text like any other
+      keep(stream.substr(0, 1));
+      stream.remove_prefix(1);
+      continue;
+    }
+    if (mark->kind == mark_kind::start) {
+      inside = &split.checks[std::string(mark->check)];
+    } else {
+      split.checks[std::string(mark->check)].ended = true;
+      inside = nullptr;
+    }
+    stream.remove_prefix(mark->size);
+  }
+  return split;
+}
+
 // --- the student's settings -------------------------------------------------------------
 
 namespace settings {

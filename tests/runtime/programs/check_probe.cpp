@@ -78,6 +78,25 @@ TEST_CASE("aborts") {
   std::abort();
 }
 
+TEST_CASE("fails with text behind a char pointer") {
+  const bool processes = lab::check::stage() == 3;
+  const char* unit = processes ? "process" : "thread";
+  char buffer[32] = "a buffer";
+  CHECK_MESSAGE(processes, "the calling ", unit, " and ", processes ? "children" : "workers",
+                " and ", buffer);
+}
+
+TEST_CASE("prints on both streams") {
+  std::printf("on stdout, ");
+  std::printf("in two parts\n");
+  std::fprintf(stderr, "on stderr\n");
+}
+
+TEST_CASE("prints and then crashes") {
+  std::printf("its last words\n");  // no flush: stdio must have sent the line already
+  raise(SIGSEGV);
+}
+
 // A doctest run of the student's own, after main's (at exit, when lab's
 // reporter is registered and main's run is over): it runs the check
 // "passes" again, and the harness's reporter must stay silent in it.

@@ -22,6 +22,23 @@
 #include <string>
 #include <vector>
 
+// doctest shows a `const char*` in a message as an address ("tested by 1
+// 0x55f1..."), since it cannot tell a string from any other pointer; a
+// condition such as `processes ? "process" : "thread"` is one. In a check's
+// message it is always meant as text, so it is shown as text here (nullptr
+// as "nullptr"). tests/e2e/submissions_test.cpp renders every check's
+// failure messages and fails on an address that still gets through.
+template <>
+struct doctest::StringMaker<const char*> {
+  static doctest::String convert(const char* text) { return text != nullptr ? text : "nullptr"; }
+};
+template <>
+struct doctest::StringMaker<char*> {
+  static doctest::String convert(const char* text) {
+    return doctest::StringMaker<const char*>::convert(text);
+  }
+};
+
 namespace lab::check {
 
 // The stage under check (protocol::env::check_stage); protocol::defaults::stage

@@ -19,6 +19,10 @@
 // so student code cannot see where the channel is or what the secret is; a
 // line without the secret is counted as forged and never believed.
 //
+// Beside the channel, a check program marks its stdout and stderr where each
+// check starts and ends (output_mark below), so that lab can tell which
+// check printed what; what student code prints is never read for verdicts.
+//
 // One writer (channel_writer) and one reader (channel_reader) serve the
 // check harness, the demos and the driver. No other file names an event, a
 // field or a variable: they use the constants below (a test sees to it).
@@ -26,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -263,5 +268,42 @@ class channel_reader {
 // Decodes one line (without its newline). Fills `why` when it is rejected:
 // "garbage" or "forged".
 std::optional<event> decode(std::string_view line, std::string_view secret, std::string* why);
+
+// --- marks in the program's output (program -> lab) ------------------------------------
+// A check program that reports on a result channel also marks its stdout and
+// its stderr where each check starts and where it ends, so that lab can tell
+// what the student's code printed during which check (`lab exercise
+// --verbose`). A mark is a few bytes that text does not contain, with no
+// newline of its own, written right after the program's stdio buffers are
+// flushed:
+//
+//   RS "start" US <check name> RS        RS "end" US <check name> RS
+//
+// (RS and US are the ASCII record and unit separators, 0x1e and 0x1f.)
+// Marks carry no secret, on purpose: they only say where output belongs,
+// never a verdict, and the secret must not travel on a stream that student
+// code could redirect to a file it reads. A forged mark only muddles the
+// display of the forger's own output.
+enum class mark_kind { start, end };
+
+// The bytes of one mark (the harness's side).
+std::string output_mark(mark_kind kind, std::string_view check);
+
+// One stream of a check program's output, split at its marks (lab's side).
+struct marked_output {
+  // What was printed between one check's start mark and its end mark.
+  struct piece {
+    std::string text;
+    bool ended = false;  // its end mark came (the stream was not cut off inside it)
+  };
+  std::string text;                     // the whole stream, marks removed
+  std::map<std::string, piece> checks;  // by check name
+  std::string outside;                  // printed outside every check
+};
+
+// Splits `stream` at its marks. A mark cut off at the end of the stream (lab
+// keeps only the first bytes of a flood) is dropped; bytes that only look
+// like the start of a mark stay text.
+marked_output split_output(std::string_view stream);
 
 }  // namespace lab::protocol
