@@ -35,10 +35,11 @@ const char* const repl_help =
     "Also:       progress · demo NAME · help · quit (or Ctrl-D)\n"
     "Ctrl-C stops a running demo or exercise. Every `lab` command works here without the `lab`.";
 
-const char* const repl_commands[] = {"back",  "demo",     "exercise", "exit",     "goto",
-                                     "grade", "help",     "hint",     "lesson",   "lessons",
-                                     "list",  "next",     "open",     "progress", "quit",
-                                     "run",   "settings", "show",     "solution", "step"};
+const char* const repl_commands[] = {"back",     "demo",  "exercise", "exit",     "goto",
+                                     "grade",    "help",  "hint",     "lesson",   "lessons",
+                                     "list",     "load",  "next",     "open",     "progress",
+                                     "quit",     "run",   "serve",    "settings", "show",
+                                     "solution", "step"};
 
 struct repl_state {
   app_context* context = nullptr;
