@@ -70,6 +70,49 @@ run_profile read_limits(const json& entry, std::size_t line, const std::string& 
   return profile;
 }
 
+// The line of hint `item` of exercise `name`: where its text is written,
+// else where the exercise's "hints" list starts, else the exercise's line.
+std::size_t line_of_hint(const std::string& text, const std::string& name, const json& item) {
+  const std::size_t entry = text.find(json(name).dump());
+  const std::size_t list = entry == std::string::npos ? entry : text.find("\"hints\"", entry);
+  if (list == std::string::npos) return line_of_exercise(text, name);
+  const json& words = item.is_object() && item.contains("text") ? item["text"] : item;
+  const std::size_t written = words.is_string() ? text.find(words.dump(), list) : std::string::npos;
+  return line_of(text, written == std::string::npos ? list : written);
+}
+
+// The exercise's "hints": a list of {"stage": N, "text": "..."}, N one of
+// its stages. (Hints once were bare strings, shown in one sequence across
+// the stages: such a hint is refused with the form to write instead.)
+std::vector<hint> read_hints(const json& entry, const exercise& e, const std::string& text) {
+  std::vector<hint> hints;
+  if (!entry.contains("hints")) return hints;
+  const std::string who = fmt::format("exercise \"{}\"", e.name);
+  const int stages = static_cast<int>(e.stages.size());
+  const std::string form =
+      fmt::format("{{\"stage\": N, \"text\": \"...\"}} with N from 1 to {}", stages);
+  const json& list = entry.at("hints");
+  if (!list.is_array())
+    fail(line_of_hint(text, e.name, json()),
+         fmt::format("{}: \"hints\" should be a list of {}", who, form));
+  int number = 0;
+  for (const json& item : list) {
+    ++number;
+    const std::size_t line = line_of_hint(text, e.name, item);
+    if (!item.is_object())
+      fail(line, fmt::format("{}: hint {} has no stage; write it as {}", who, number, form));
+    const auto words = item.find("text");
+    if (words == item.end() || !words->is_string() || words->get_ref<const std::string&>().empty())
+      fail(line, fmt::format("{}: hint {} has no \"text\"", who, number));
+    const auto stage = item.find("stage");
+    if (stage == item.end() || !stage->is_number_integer() || *stage < 1 || *stage > stages)
+      fail(line, fmt::format("{}: hint {}: \"stage\" should be one of its stages, 1 to {}", who,
+                             number, stages));
+    hints.push_back({stage->get<int>(), words->get<std::string>()});
+  }
+  return hints;
+}
+
 exercise read_exercise(const json& entry, const std::string& text) {
   const std::string name = entry.value("name", "");
   const std::size_t line = line_of_exercise(text, name);
@@ -83,11 +126,11 @@ exercise read_exercise(const json& entry, const std::string& text) {
   e.file = field<std::string>(entry, "file", name + ".cpp", line, who);
   e.profile = read_limits(entry, line, who);
   e.race_check_stages = field<std::vector<int>>(entry, "race_check_stages", {}, line, who);
-  e.hints = field<std::vector<std::string>>(entry, "hints", {}, line, who);
   int number = 0;
   for (const auto& stage : entry.value("stages", json::array()))
     e.stages.push_back({++number, field<std::string>(stage, "title", "", line, who)});
   if (e.stages.empty()) e.stages.push_back({1, ""});
+  e.hints = read_hints(entry, e, text);
   if (entry.contains("timing")) e.timing = read_timing(entry.at("timing"), line, who);
   return e;
 }
@@ -98,6 +141,13 @@ const exercise* course::find(const std::string& name) const {
   auto found = std::find_if(exercises.begin(), exercises.end(),
                             [&](const exercise& e) { return e.name == name; });
   return found == exercises.end() ? nullptr : &*found;
+}
+
+std::vector<std::string> exercise::hints_for(int stage) const {
+  std::vector<std::string> texts;
+  for (const auto& each : hints)
+    if (each.stage == stage) texts.push_back(each.text);
+  return texts;
 }
 
 std::vector<std::string> course::names() const {

@@ -4,8 +4,9 @@
 // entry in info.json.
 //
 // Layout of a course folder (the repository, or a fixture in tests/):
-//   exercises/info.json          metadata: title, lesson, stages, hints, timing,
-//                                the limits of the check program's box
+//   exercises/info.json          metadata: title, lesson, stages, hints (each
+//                                with its stage), timing, the limits of the
+//                                check program's box
 //   exercises/<file>             the stub the student edits
 //   solutions/<file>             the reference solution, same file name
 //   checks/<name>/*.cpp          hidden checks (may live elsewhere: --checks DIR)
@@ -40,6 +41,13 @@ struct timing_plan {
   std::vector<timing_row> rows;
 };
 
+// A hint, about one stage of its exercise: `lab hint NAME --stage N` shows
+// the hints of stage N one at a time, in the order info.json lists them.
+struct hint {
+  int stage = 0;  // 1-based
+  std::string text;
+};
+
 struct exercise {
   std::string name;
   std::string title;
@@ -49,7 +57,10 @@ struct exercise {
   run_profile profile;                 // the box of its check program ("limits")
   std::vector<int> race_check_stages;  // stages that get a ThreadSanitizer pass
   std::optional<timing_plan> timing;
-  std::vector<std::string> hints;
+  std::vector<hint> hints;  // in the order of info.json, each with its stage
+
+  // The texts of the hints about `stage`, in order.
+  std::vector<std::string> hints_for(int stage) const;
 };
 
 struct course {

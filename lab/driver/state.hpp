@@ -31,7 +31,8 @@ class progress_store {
   explicit progress_store(std::filesystem::path file);
 
   // The record of one exercise: {"status": "failing"|"done", "passed_at": ...,
-  // "hints_shown": N, "stages_passed": [...]}, created empty on first use.
+  // "stages_passed": [...], "hints_shown_by_stage": {"1": N, ...},
+  // "hints_shown": N (hints_seen.hpp)}, created empty on first use.
   nlohmann::json& exercise(const std::string& name);
   const nlohmann::json* find_exercise(const std::string& name) const;
 

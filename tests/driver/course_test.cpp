@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -49,8 +51,65 @@ TEST_CASE("a syntax error in info.json is reported with its line") {
 }
 
 TEST_CASE("a field of the wrong type names the exercise and the field and the line") {
-  const std::string error = load_error("{\"exercises\": [\n {\"name\": \"a\",\n \"hints\": 3}]}");
-  CHECK(error == "exercises/info.json:2: exercise \"a\": \"hints\" has the wrong type");
+  const std::string error = load_error("{\"exercises\": [\n {\"name\": \"a\",\n \"title\": 3}]}");
+  CHECK(error == "exercises/info.json:2: exercise \"a\": \"title\" has the wrong type");
+}
+
+TEST_CASE("each hint has its stage and the hints of a stage come in their order") {
+  const auto course = lab::load_course(course_with_info(R"({"exercises": [{"name": "a",
+    "stages": [{"title": "one"}, {"title": "two"}, {"title": "three"}],
+    "hints": [{"stage": 1, "text": "first of one"}, {"stage": 3, "text": "first of three"},
+              {"stage": 1, "text": "second of one"}]}]})"));
+  const lab::exercise& a = course.exercises.at(0);
+  REQUIRE(a.hints.size() == 3);
+  CHECK(a.hints[1].stage == 3);
+  CHECK(a.hints[1].text == "first of three");
+  CHECK(a.hints_for(1) == std::vector<std::string>{"first of one", "second of one"});
+  CHECK(a.hints_for(2).empty());
+  CHECK(a.hints_for(3) == std::vector<std::string>{"first of three"});
+}
+
+TEST_CASE("the course's every exercise has hints and each hint a stage of its exercise") {
+  const auto course = lab::load_course(LAB_TEST_SOURCE_DIR);
+  for (const auto& e : course.exercises) {
+    INFO(e.name);
+    CHECK_FALSE(e.hints.empty());
+    CHECK_FALSE(e.hints_for(1).empty());  // a student starts at stage 1
+    for (const auto& hint : e.hints) {
+      CHECK(hint.stage >= 1);
+      CHECK(hint.stage <= static_cast<int>(e.stages.size()));
+      // The heading names the stage: the text need not say it again.
+      CHECK(hint.text.find("Stage ") != 0);
+    }
+  }
+}
+
+TEST_CASE("a hint without a stage is refused at its line with the form to write") {
+  const std::string error = load_error(
+      "{\"exercises\": [{\"name\": \"a\",\n \"stages\": [{}, {}],\n \"hints\": [\n"
+      "  {\"stage\": 1, \"text\": \"fine\"},\n  \"a hint as it used to be\"]}]}");
+  CHECK(error ==
+        "exercises/info.json:5: exercise \"a\": hint 2 has no stage; write it as {\"stage\": N, "
+        "\"text\": \"...\"} with N from 1 to 2");
+}
+
+TEST_CASE("a hint for a stage the exercise does not have is refused at its line") {
+  const std::string error = load_error(
+      "{\"exercises\": [{\"name\": \"a\",\n \"stages\": [{}, {}],\n \"hints\": [\n"
+      "  {\"stage\": 3,\n   \"text\": \"about stage three\"}]}]}");
+  CHECK(error ==
+        "exercises/info.json:5: exercise \"a\": hint 1: \"stage\" should be one of its stages, 1 "
+        "to 2");
+  CHECK(load_error(R"({"exercises": [{"name": "a", "hints": [{"stage": "1", "text": "x"}]}]})")
+            .find("hint 1: \"stage\" should be one of its stages, 1 to 1") != std::string::npos);
+}
+
+TEST_CASE("a hint without text or a hints field that is not a list is refused") {
+  CHECK(load_error(R"({"exercises": [{"name": "a", "hints": [{"stage": 1}]}]})") ==
+        "exercises/info.json:1: exercise \"a\": hint 1 has no \"text\"");
+  CHECK(load_error("{\"exercises\": [{\"name\": \"a\",\n \"hints\": 3}]}") ==
+        "exercises/info.json:2: exercise \"a\": \"hints\" should be a list of {\"stage\": N, "
+        "\"text\": \"...\"} with N from 1 to 1");
 }
 
 TEST_CASE("two exercises with one name are refused") {
