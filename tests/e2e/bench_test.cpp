@@ -86,6 +86,19 @@ TEST_CASE("every benchmark of the course names a demo that exists") {
   CHECK(count >= 6);
 }
 
+namespace {
+
+// The figures of echo.yardsticks that need the peers of ../shared/peers.
+const std::set<std::string> measured_against_peers = {
+    "lab_over_c_reference_100", "lab_over_echo_asyncio_py_100", "lab_load_over_echoload"};
+
+bool peers_present() {
+  return std::filesystem::exists(std::filesystem::path(LAB_TEST_SOURCE_DIR).parent_path() / "shared" /
+                                 "peers" / "echo_epoll_ref.c");
+}
+
+}  // namespace
+
 TEST_CASE("every target of every course benchmark is a figure its demo reports") {
   // Small inputs per benchmark, so that this checks the names, not the
   // machine. A new benchmark needs a line here, or this test fails.
@@ -125,8 +138,13 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
     std::set<std::string> reported;
     for (const auto& figure : bench["figures"]) reported.insert(figure["name"].get<std::string>());
     for (const auto& target : entry.value("targets", nlohmann::json::array())) {
-      INFO("target ", target["metric"]);
-      CHECK(reported.contains(target["metric"].get<std::string>()));
+      const std::string metric = target["metric"];
+      INFO("target ", metric);
+      // Figures measured against the course's yardsticks exist only where
+      // they are (shared/peers beside the checkout; a fresh clone on a CI
+      // machine has none): there, each must be reported.
+      if (measured_against_peers.contains(metric) && !peers_present()) continue;
+      CHECK(reported.contains(metric));
     }
   }
 }
