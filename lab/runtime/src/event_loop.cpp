@@ -134,29 +134,27 @@ void event_loop::call_soon(std::function<void()> callback) {
 event_loop::timer_id event_loop::call_later(clock::duration delay, std::function<void()> callback) {
   const timer_id id = next_sequence_++;
   timers_.push({now() + delay, id, nullptr, 0, std::move(callback)});
-  cancelled_timers_.emplace(id, false);
+  pending_callbacks_.insert(id);
   return id;
 }
 
-void event_loop::cancel_timer(timer_id id) {
-  const auto found = cancelled_timers_.find(id);
-  if (found != cancelled_timers_.end()) found->second = true;
-}
+void event_loop::cancel_timer(timer_id id) { pending_callbacks_.erase(id); }
 
 void event_loop::on_readable(int fd, std::function<void()> callback) {
-  fd_waiters& waiters = fds_[fd];
-  if (waiters.has_reader) throw std::logic_error("two waits for descriptor " + std::to_string(fd));
-  waiters.reader = {nullptr, 0, std::move(callback)};
-  waiters.has_reader = true;
-  watch_or_undo(fd, false);
+  add_fd_callback(fd, false, std::move(callback));
 }
 
 void event_loop::on_writable(int fd, std::function<void()> callback) {
+  add_fd_callback(fd, true, std::move(callback));
+}
+
+void event_loop::add_fd_callback(int fd, bool write, std::function<void()> callback) {
   fd_waiters& waiters = fds_[fd];
-  if (waiters.has_writer) throw std::logic_error("two waits for descriptor " + std::to_string(fd));
-  waiters.writer = {nullptr, 0, std::move(callback)};
-  waiters.has_writer = true;
-  watch_or_undo(fd, true);
+  bool& taken = write ? waiters.has_writer : waiters.has_reader;
+  if (taken) throw std::logic_error("two waits for descriptor " + std::to_string(fd));
+  (write ? waiters.writer : waiters.reader) = {nullptr, 0, std::move(callback)};
+  taken = true;
+  watch_or_undo(fd, write);
 }
 
 void event_loop::forget_fd(int fd, bool write) { drop_fd_wait(fd, write); }
@@ -251,10 +249,8 @@ void event_loop::fire_due_timers() {
     if (due.task) {
       wake(due.task.get(), due.wait_id);
     } else {
-      const auto found = cancelled_timers_.find(due.sequence);
-      const bool was_cancelled = found == cancelled_timers_.end() || found->second;
-      if (found != cancelled_timers_.end()) cancelled_timers_.erase(found);
-      if (!was_cancelled) ready_.push_back({nullptr, 0, std::move(due.callback)});
+      // Still pending: not cancelled (and, being fired now, pending no more).
+      if (pending_callbacks_.erase(due.sequence) != 0) ready_.push_back({nullptr, 0, std::move(due.callback)});
     }
   }
 }
@@ -291,16 +287,11 @@ void event_loop::run() {
       const timer& top = timers_.top();
       const bool stale = top.task ? (top.task->done || !top.task->in_wait ||
                                      top.task->wait_id != top.wait_id)
-                                  : cancelled_timers_.count(top.sequence) == 0 ||
-                                        cancelled_timers_.at(top.sequence);
+                                  : !pending_callbacks_.contains(top.sequence);  // cancelled
       if (!stale) break;
-      if (!top.task) cancelled_timers_.erase(top.sequence);
       timers_.pop();
     }
-    const bool callback_timers =
-        std::any_of(cancelled_timers_.begin(), cancelled_timers_.end(),
-                    [](const auto& entry) { return !entry.second; });
-    if (ready_.empty() && live_.empty() && fds_.empty() && !callback_timers) return;
+    if (ready_.empty() && live_.empty() && fds_.empty() && pending_callbacks_.empty()) return;
     if (ready_.empty() && timers_.empty() && fds_.empty())
       throw loop_stuck("every task waits for another and nothing can wake them: " + stuck_names());
 
@@ -324,20 +315,19 @@ void event_loop::run() {
         if (found == fds_.end()) continue;
         fd_waiters& waiters = found->second;
         const bool trouble = (event.events & (EPOLLERR | EPOLLHUP)) != 0;
-        const int fd = event.data.fd;
-        if (waiters.has_reader && ((event.events & EPOLLIN) != 0 || trouble)) {
-          ready_item woken = std::move(waiters.reader);
-          waiters.has_reader = false;
-          if (woken.task) wake(woken.task.get(), woken.wait_id);
-          else ready_.push_back(std::move(woken));
-        }
-        if (waiters.has_writer && ((event.events & EPOLLOUT) != 0 || trouble)) {
-          ready_item woken = std::move(waiters.writer);
-          waiters.has_writer = false;
-          if (woken.task) wake(woken.task.get(), woken.wait_id);
-          else ready_.push_back(std::move(woken));
-        }
-        update_fd(fd);
+        // An error or a hang-up wakes both sides: their next call reports it.
+        const auto take = [&](ready_item& slot, bool& taken, std::uint32_t ready_when) {
+          if (!taken || ((event.events & ready_when) == 0 && !trouble)) return;
+          ready_item woken = std::move(slot);
+          taken = false;
+          if (woken.task)
+            wake(woken.task.get(), woken.wait_id);
+          else
+            ready_.push_back(std::move(woken));
+        };
+        take(waiters.reader, waiters.has_reader, EPOLLIN);
+        take(waiters.writer, waiters.has_writer, EPOLLOUT);
+        update_fd(event.data.fd);
       }
     }
     fire_due_timers();

@@ -45,7 +45,6 @@
 #include <deque>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -277,6 +276,7 @@ class event_loop {
   void run_item(ready_item& item);
   void update_fd(int fd);
   void watch_or_undo(int fd, bool write);
+  void add_fd_callback(int fd, bool write, std::function<void()> callback);
   void drop_fd_wait(int fd, bool write);
   void fire_due_timers();
   std::string stuck_names() const;
@@ -285,7 +285,7 @@ class event_loop {
   loop_stats stats_;
   std::deque<ready_item> ready_;
   std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
-  std::map<timer_id, bool> cancelled_timers_;
+  std::unordered_set<timer_id> pending_callbacks_;  // callback timers neither fired nor cancelled
   std::uint64_t next_sequence_ = 0;
   net::epoll_set poller_;
   std::unordered_map<int, fd_waiters> fds_;
