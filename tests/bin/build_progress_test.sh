@@ -38,10 +38,12 @@ plain-lines)
   grep -q "warning: something" "$work/log" || fail "the warning is not in the log"
   ;;
 terminal-line)
-  # Under a pseudo-terminal (script), the counter rewrites one line.
+  # Under a pseudo-terminal (script), the counter rewrites one line. script's
+  # stdin is given: a CI runner may start the tests with stdin closed, and
+  # script then loses the program's output.
   export -f fake_build_output lab_show_progress
   script -qec "bash -c 'fake_build_output 5 | lab_show_progress $work/log \"building lab (test)\"'" \
-    /dev/null >"$work/shown"
+    /dev/null </dev/null >"$work/shown"
   cat -v "$work/shown"
   grep -q $'\r\033\\[2Klab: building lab (test): step 5 of 5' "$work/shown" ||
     fail "no updating counter line"
