@@ -198,7 +198,7 @@ std::vector<std::string> coroutines_on_a_loop(std::uint16_t port, int files) {
 
 // ---- the demo ------------------------------------------------------------
 
-int compare(const params& p) {
+int compare_downloads(const params& p) {
   const int files = static_cast<int>(p.number("files"));
   const auto delay = std::chrono::milliseconds(p.number("delay_ms"));
   const long size = p.number("size");
@@ -254,12 +254,12 @@ int compare(const params& p) {
   return 0;
 }
 
-const registration compare_demo{
+const registration download_compare_demo{
     {.name = "download.compare",
      .summary = "four slow downloads: one after the other, on threads, with callbacks, with coroutines",
      .params = {param::number("files", 4, {1, 16}), param::number("delay_ms", 300, {10, 5000}),
                 param::number("size", 20000, {0, 10'000'000})},
-     .run = compare}};
+     .run = compare_downloads}};
 
 }  // namespace
 }  // namespace lab::demos

@@ -244,7 +244,7 @@ int run_forgot_join(const params& p) {
 // take about 20 s of CPU, 32 of them over a minute. fib.forgot_join computes
 // each input twice, natively: fib(42) is about a second. n starts at 1:
 // fib(0) = 0 would look like a result not ready yet.
-const registration compare_demo{
+const registration fib_compare_demo{
     {.name = "fib.compare",
      .summary = "fib on threads under the GIL, on processes, and natively",
      .params = {param::number("n", 32, {1, 36}), param::number("inputs", 8, {1, 32})},

@@ -78,7 +78,7 @@ constexpr double mutex_over_atomic_bound = 2.0;
 // between cores at each increment. The least rise, for either.
 constexpr double shared_line_bound = 1.2;
 
-int run_counter(const params& p) {
+int run_locked_counter(const params& p) {
   const auto thread_counts = p.numbers("threads");
   const long total = p.number("increments");
   const int repeats = static_cast<int>(p.number("repeats"));
@@ -128,13 +128,13 @@ int run_counter(const params& p) {
 
 // Each row runs 2 x (repeats + 1) times: 100 million contended mutex
 // increments take several seconds each time.
-const registration counter_demo{
+const registration locked_counter_demo{
     {.name = "lock.counter",
      .summary = "the cost of an increment with a mutex and with an atomic",
      .params = {param::numbers("threads", {1, 2}, {1, 64}),
                 param::number("increments", 10'000'000, {1'000, 100'000'000}),
                 param::number("repeats", 5, {1, 20})},
-     .run = run_counter}};
+     .run = run_locked_counter}};
 
 }  // namespace
 }  // namespace lab::demos

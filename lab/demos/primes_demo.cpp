@@ -81,7 +81,7 @@ constexpr const char* needs_one_worker =
 // end=300,000 one run takes about 5 s of CPU, and every worker count runs it
 // repeats + 1 times (40 s at the defaults). 64 workers are 64 processes in stage 3.
 constexpr bounds worker_counts{1, 64};
-constexpr bounds ends{1, 300'000};
+constexpr bounds end_bounds{1, 300'000};
 constexpr bounds repeat_counts{1, 20};
 
 int run_primes(const params& p) {
@@ -172,14 +172,14 @@ const registration primes_demo{
     {.name = "primes",
      .summary = "time one stage of the primes solution, 1 worker against N",
      .params = {param::number("stage", 1, {1, 3}), param::numbers("workers", {1, 5}, worker_counts),
-                param::flag("native", false), param::number("end", 40'000, ends),
+                param::flag("native", false), param::number("end", 40'000, end_bounds),
                 param::number("repeats", 3, repeat_counts)},
      .run = run_primes}};
 const registration contrast_demo{
     {.name = "gil.contrast",
      .summary = "threads under the GIL against threads without it",
      .params = {param::numbers("workers", {1, 2, 4}, worker_counts),
-                param::number("end", 40'000, ends), param::number("repeats", 3, repeat_counts)},
+                param::number("end", 40'000, end_bounds), param::number("repeats", 3, repeat_counts)},
      .run = run_contrast}};
 
 }  // namespace

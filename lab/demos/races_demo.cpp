@@ -98,7 +98,7 @@ std::string why_no_loss(long threads, bool under_gil, long widest_window) {
   return "";
 }
 
-int run_counter(const params& p) {
+int run_racy_counter(const params& p) {
   const long threads = p.number("threads");
   const long iterations = p.number("iterations");
   const auto windows = p.numbers("window");
@@ -217,13 +217,13 @@ int run_bank(const params& p) {
 // Every thread does all its iterations, each with `window` spins: at the
 // largest values (16 x 10 million x 10,000 spins) that is hours, but each of
 // them alone, with the others at their defaults, takes seconds to a minute.
-const registration counter_demo{
+const registration racy_counter_demo{
     {.name = "race.counter",
      .summary = "threads lose updates to a shared counter",
      .params = {param::number("threads", 2, {1, 16}),
                 param::number("iterations", 1'000'000, {1, 10'000'000}),
                 param::numbers("window", {0, 50, 500}, {0, 10'000}), param::flag("gil", false)},
-     .run = run_counter}};
+     .run = run_racy_counter}};
 // Amounts in whole dollars, never negative; each trial sleeps delay_us once,
 // so 10,000 trials of 10 ms are under two minutes.
 const registration bank_demo{{.name = "race.bank",

@@ -41,7 +41,7 @@ std::string read_file(const fs::path& path) {
 }
 
 // The course's lessons; a lesson that does not parse is course_content_test's business.
-const std::vector<lesson_source>& course_lessons() {
+const std::vector<lesson_source>& lesson_sources() {
   static const std::vector<lesson_source> sources = [] {
     std::vector<lesson_source> all;
     for (auto& l : lab::load_lessons(fs::path(LAB_TEST_SOURCE_DIR) / "lessons").lessons) {
@@ -182,8 +182,8 @@ std::vector<std::string> machine_paths(const lesson_source& s) {
 
 // Every problem `check` finds in the course's lessons, as failures.
 void expect_none(rule check) {
-  REQUIRE(course_lessons().size() >= 10);
-  for (const auto& s : course_lessons())
+  REQUIRE(lesson_sources().size() >= 10);
+  for (const auto& s : lesson_sources())
     for (const auto& found : check(s)) FAIL_CHECK(found);
 }
 

@@ -18,12 +18,12 @@ using lab::testing::events_of;
 
 namespace {
 
-const std::string secret = "c0ffee-harness-secret";
+const std::string harness_secret = "c0ffee-harness-secret";
 
 // Runs the probe's checks whose names match `filter` in checks mode, stage 2.
 channel_run run_checks(const std::string& filter, std::vector<std::string> env = {}) {
   env.push_back(assignment(protocol::env::check_stage, "2"));
-  return lab::testing::run_with_channel(LAB_CHECK_PROBE, {"-tc=" + filter}, env, secret);
+  return lab::testing::run_with_channel(LAB_CHECK_PROBE, {"-tc=" + filter}, env, harness_secret);
 }
 
 }  // namespace
@@ -141,7 +141,7 @@ TEST_CASE("a forked child that returns into the harness is reported and stopped"
 
 TEST_CASE("a list request answers with the checks' names and no run_end") {
   const auto run = lab::testing::run_with_channel(
-      LAB_CHECK_PROBE, {"--list-test-cases", "-tc=passes,aborts"}, {}, secret);
+      LAB_CHECK_PROBE, {"--list-test-cases", "-tc=passes,aborts"}, {}, harness_secret);
   REQUIRE(run.events.size() == 1);
   const auto lists = events_of<protocol::check_list>(run);
   REQUIRE(lists.size() == 1);
@@ -166,7 +166,7 @@ TEST_CASE("time mode sends the seconds of each timed run of the stage's body") {
        assignment(protocol::env::check_stage, "1"), assignment(protocol::env::time_workers, "2"),
        assignment(protocol::env::time_size, "1000"), assignment(protocol::env::time_repeats, "4"),
        assignment(protocol::env::time_native, "1")},
-      secret);
+      harness_secret);
   CHECK(run.exit_code == 0);
   const auto timings = events_of<protocol::timing>(run);
   REQUIRE(timings.size() == 1);
@@ -182,7 +182,7 @@ TEST_CASE("time mode for a stage without a timed body sends a timing error") {
       lab::testing::run_with_channel(LAB_CHECK_PROBE, {},
                                      {assignment(protocol::env::check_mode, protocol::mode_time),
                                       assignment(protocol::env::check_stage, "5")},
-                                     secret);
+                                     harness_secret);
   CHECK(run.exit_code == 2);
   CHECK(events_of<protocol::timing_error>(run) ==
         std::vector<protocol::timing_error>{{"no timed body for stage 5"}});
