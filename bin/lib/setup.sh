@@ -10,13 +10,15 @@ lab_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 lab_packages=(cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev libedit-dev
               libcpp-httplib-dev libhttp-parser-dev libboost-context-dev)
 
-# lab_missing_packages PKG...: prints the ones not installed.
+# lab_missing_packages PKG...: prints the ones not installed. One dpkg-query
+# for all of them: bin/lab asks before every run, and a query per package
+# cost more than the no-op build that follows.
 lab_missing_packages() {
-  local package
+  local installed package
+  installed=$'\n'"$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null |
+    awk '$(NF-2) == "install" && $(NF-1) == "ok" && $NF == "installed" {print $1}')"$'\n'
   for package in "$@"; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-      printf '%s\n' "$package"
-    fi
+    [[ "$installed" == *$'\n'"$package"$'\n'* ]] || printf '%s\n' "$package"
   done
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests of bin/lib/setup.sh's build progress and build lock, run by ctest:
+# Tests of bin/lib/setup.sh (build progress, build lock, package query), run by ctest:
 #   build_progress_test.sh CASE
 # Each case feeds the functions what a real build gives them (ninja's status
 # lines, a lock another lab holds) and checks what a student would see.
@@ -85,8 +85,15 @@ free-lock)
   lab_unlock_build
   flock -n "$work/build.lock" true || fail "the lock is still held after lab_unlock_build"
   ;;
+missing-packages)
+  # One query for all packages: installed ones (bash and coreutils are on
+  # every Debian) are not listed, unknown ones are, in the order asked.
+  missing=$(lab_missing_packages bash lab-no-such-package coreutils lab-nor-this-one | tr '\n' ' ')
+  [ "$missing" = "lab-no-such-package lab-nor-this-one " ] || fail "missing: '$missing'"
+  [ -z "$(lab_missing_packages bash coreutils)" ] || fail "installed packages listed as missing"
+  ;;
 *)
-  echo "usage: $0 plain-lines|terminal-line|no-steps|waits|free-lock" >&2
+  echo "usage: $0 plain-lines|terminal-line|no-steps|waits|free-lock|missing-packages" >&2
   exit 2
   ;;
 esac
