@@ -2,7 +2,8 @@
 // they are handed.
 //
 // lesson: races, slides "The handler" and "Threaded, with clients at once";
-// lesson: locks, slide "Why scoped locking"
+// lesson: locks, slide "Why scoped locking"; lesson: green-threads, slides
+// "The counting server, green" and "A wait inside the update"
 //
 // `clients` clients connect at the same moment (a start gate) and each reads
 // its "<N, took X ms>". One more client comes alone afterwards: its N says
@@ -109,7 +110,14 @@ void print_round(const round_result& r, long clients) {
              clients, clients - recorded, clients - recorded == 1 ? "" : "s");
 }
 
-int run_counting(const std::string& name, const params& p) {
+// What a server's design makes it show, for the demo's conclusion.
+enum class expect {
+  one_after_another,    // unique numbers, the clients served in turn (naive, locked)
+  duplicates,           // the race: numbers handed out twice (threaded, green_wait)
+  unique_side_by_side,  // unique numbers without a lock, clients overlapping (event_loop, green)
+};
+
+int run_counting(const std::string& name, expect expected, const params& p) {
   const demo_server& server = server_registry().at(name);
   server_options options;
   options.work = std::chrono::milliseconds(p.number("work_ms"));
@@ -137,26 +145,23 @@ int run_counting(const std::string& name, const params& p) {
   report_metric("lost_updates_first_round", static_cast<double>(clients - (first.last.number - 1)),
                 "updates");
   fmt::print("\n");
-  const bool threaded = name == "counting.threaded";
-  const bool event_loop = name == "counting.event_loop";
   // Served one at a time, the answers are at least one request's work apart
   // (the server cannot answer the next before its sleep is over): a shorter
   // span from the first answer to the last proves they were served together.
   const double one_after_another_ms = static_cast<double>((clients - 1) * options.work.count());
-  if (event_loop && rounds_one_each == rounds && first.answer_span_ms < one_after_another_ms) {
+  const bool side_by_side = expected == expect::unique_side_by_side;
+  if (side_by_side && rounds_one_each == rounds && first.answer_span_ms < one_after_another_ms) {
     fmt::print(
         "Every client got a number of its own, without a lock, and they were served side by\n"
         "side: all {} answers came within {:.0f} ms (one after another takes at least {:.0f} ms).\n"
         "One thread runs one handler at a time, and no handler gives way between reading the\n"
         "counter and writing it: its wait for the work comes after.\n",
         clients, first.answer_span_ms, one_after_another_ms);
-  } else if (event_loop) {
-    fmt::print("This run did not show what the lesson says: see the numbers above.\n");
-  } else if (threaded && rounds_with_duplicates == rounds) {
+  } else if (expected == expect::duplicates && rounds_with_duplicates == rounds) {
     fmt::print(
-        "Several clients got the same number: their threads all read the counter before any\n"
+        "Several clients got the same number: their handlers all read the counter before any\n"
         "of them wrote it back, and each wrote the same value. That is the race.\n");
-  } else if (!threaded && rounds_one_each == rounds) {
+  } else if (expected == expect::one_after_another && rounds_one_each == rounds) {
     fmt::print(
         "Every client got a number of its own. The price: they were served one after another\n"
         "(the last waited {:.0f} ms for {} requests of {} ms each).\n",
@@ -168,25 +173,32 @@ int run_counting(const std::string& name, const params& p) {
   return 0;
 }
 
-demo counting_demo(const std::string& name, std::string summary) {
+demo counting_demo(const std::string& name, expect expected, std::string summary) {
   return {
       .name = name,
       .summary = std::move(summary),
       .params = {param::number("port", 0, {0, 65535}), param::number("clients", 8, {2, 64}),
                  param::number("work_ms", 50, {10, 2000}), param::number("rounds", 1, {1, 100})},
-      .run = [name](const params& p) { return run_counting(name, p); }};
+      .run = [name, expected](const params& p) { return run_counting(name, expected, p); }};
 }
 
-const registration naive{counting_demo(
-    "counting.naive", "the counting server one connection at a time: every number unique, slowly")};
-const registration threaded{
-    counting_demo("counting.threaded",
+const registration counting_naive_demo{counting_demo(
+    "counting.naive", expect::one_after_another, "the counting server one connection at a time: every number unique, slowly")};
+const registration counting_threaded_demo{
+    counting_demo("counting.threaded", expect::duplicates,
                   "the counting server with a thread per connection: numbers handed out twice")};
-const registration locked{counting_demo(
-    "counting.locked", "the counting server with its handler under a mutex: unique again")};
-const registration event_loop{counting_demo(
-    "counting.event_loop",
+const registration counting_locked_demo{counting_demo(
+    "counting.locked", expect::one_after_another, "the counting server with its handler under a mutex: unique again")};
+const registration counting_event_loop_demo{counting_demo(
+    "counting.event_loop", expect::unique_side_by_side,
     "the counting server on one epoll thread: unique numbers without a lock, clients overlap")};
+
+const registration counting_green_demo{counting_demo(
+    "counting.green", expect::unique_side_by_side,
+    "the counting server on green threads, no wait inside the update: unique without a lock")};
+const registration counting_green_wait_demo{counting_demo(
+    "counting.green_wait", expect::duplicates,
+    "the counting server on green threads, a wait between read and write: the race is back")};
 
 }  // namespace
 }  // namespace lab::demos

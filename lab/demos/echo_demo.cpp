@@ -4,7 +4,8 @@
 // lesson: blocking, slide "Try it"; lesson: select, slides "Standard input as
 // a stop button" and "poll, epoll, kqueue, IOCP"; lesson: threads-processes,
 // slides "A thread per client" and "A process per client"; lesson:
-// event-loops, slide "epoll"
+// event-loops, slides "epoll" and "An echo server of coroutines"; lesson:
+// green-threads, slide "A server of green threads"
 //
 // Every demo runs the Shakespeare test: a big client streams megabytes
 // (echoed 16 bytes per recv()), and once the server is busy with it, a small
@@ -216,6 +217,10 @@ constexpr echo_plan select_plan{
     "echo.select", "a select() loop with a reply queue per client", true, true, true, true};
 constexpr echo_plan poll_plan{"echo.poll", "the same loop on poll()", true, true, true, false};
 constexpr echo_plan epoll_plan{"echo.epoll", "the same loop on epoll", true, true, true, false};
+constexpr echo_plan coroutine_plan{
+    "echo.coroutine", "a task per client on lab's event loop", true, true, true, false};
+constexpr echo_plan green_plan{
+    "echo.green", "a green thread per client running blocking code", true, true, true, false};
 constexpr echo_plan thread_plan{
     "echo.thread_per_client", "a thread per client", true, false, false, false};
 constexpr echo_plan process_plan{
@@ -234,6 +239,14 @@ const registration poll_demo{
 const registration epoll_demo{
     echo_demo(epoll_plan, "the echo server on epoll: as select, without the limit at 1024",
               R"({"open_files": 4096})")};
+const registration echo_coroutine_demo{echo_demo(
+    coroutine_plan,
+    "the echo server of coroutines: code shaped like the blocking one, served like epoll",
+    R"({"open_files": 4096})")};
+const registration echo_green_demo{echo_demo(
+    green_plan,
+    "the echo server of green threads: the blocking loop, unchanged, on one thread",
+    R"({"open_files": 4096})")};
 const registration thread_demo{echo_demo(
     thread_plan,
     "the echo server with a thread per client: nobody waits, not even for a computation")};

@@ -132,3 +132,14 @@ TEST_CASE("green.patched_sleep keeps the tickers going through the same sleep on
   CHECK(std::stod(gap[1].str()) < 1000);
   CHECK(run.exit_code == 0);
 }
+
+TEST_CASE("green.spawn_get gets every answer and the refused connection back through get()") {
+  const auto run = lab_test::run_lab({"demo", "green.spawn_get", "requests=3", "work_ms=100"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("3 answers and 1 exception in") != std::string::npos);
+  CHECK(std::regex_search(run.out, std::regex(R"(main +broken\.get\(\) threw: connect to 127\.0\.0\.1:\d+: )"
+                                              R"(Connection refused)")));
+  for (const char* request : {"r1", "r2", "r3"})
+    CHECK(std::regex_search(run.out, std::regex(std::string(request) + R"( +got <\d+, took [0-9.]+ ms>)")));
+}

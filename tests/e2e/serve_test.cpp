@@ -142,7 +142,8 @@ std::string count_of(std::uint16_t port) {
 
 TEST_CASE("lab serve runs every echo server until Enter and each echoes a client byte for byte") {
   for (const char* name : {"echo.blocking", "echo.select", "echo.poll", "echo.epoll",
-                           "echo.thread_per_client", "echo.process_per_client"}) {
+                           "echo.thread_per_client", "echo.process_per_client", "echo.coroutine",
+                           "echo.green"}) {
     INFO(name);
     serving_lab lab({name});
     const std::uint16_t port = lab.port();
@@ -180,7 +181,8 @@ TEST_CASE("lab serve stopped with Ctrl-C leaves its port free to bind again") {
 
 TEST_CASE("lab serve runs the counting servers and each client gets a number") {
   for (const char* name :
-       {"counting.naive", "counting.threaded", "counting.locked", "counting.event_loop"}) {
+       {"counting.naive", "counting.threaded", "counting.locked", "counting.event_loop",
+        "counting.green", "counting.green_wait"}) {
     INFO(name);
     serving_lab lab({name, "work_ms=1"});
     const std::uint16_t port = lab.port();

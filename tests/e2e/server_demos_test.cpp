@@ -70,6 +70,18 @@ TEST_CASE("echo.poll and echo.epoll echo every one of more clients than select c
   }
 }
 
+TEST_CASE("echo.coroutine and echo.green serve side by side on one thread and stall on a computation") {
+  for (const char* name : {"echo.coroutine", "echo.green"}) {
+    const auto run = run_lab({"demo", name, "big_kb=4096", "compute_ms=200", "crowd=1100"});
+    INFO(name, run.out, run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(has(run, "big client:   4.0 MB echoed intact"));
+    CHECK(has(run, "came back while the big client was still streaming"));
+    CHECK(has(run, "B's echo came only once A's computation was over"));
+    CHECK(crowd_counts(run.out) == std::vector<long>{1100, 1100, 0, 0});
+  }
+}
+
 TEST_CASE("a thread or a process per client answers one client while another computes") {
   for (const char* name : {"echo.thread_per_client", "echo.process_per_client"}) {
     const auto run = run_lab({"demo", name, "big_kb=256", "compute_ms=300"});
@@ -94,6 +106,22 @@ TEST_CASE(
   CHECK(run.exit_code == 0);
   CHECK(has(run, "Over 3 rounds: duplicates in 0, numbers 1 to 4 each once in 3."));
   CHECK(has(run, "Every client got a number of its own, without a lock, and they were served"));
+}
+
+TEST_CASE("counting.green hands out unique numbers without a lock to clients served together") {
+  const auto run = run_lab({"demo", "counting.green", "clients=4", "work_ms=100", "rounds=3"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(has(run, "Over 3 rounds: duplicates in 0, numbers 1 to 4 each once in 3."));
+  CHECK(has(run, "Every client got a number of its own, without a lock, and they were served"));
+}
+
+TEST_CASE("counting.green_wait hands the same number to several clients in 20 rounds out of 20") {
+  const auto run = run_lab({"demo", "counting.green_wait", "clients=4", "work_ms=50", "rounds=20"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(has(run, "Over 20 rounds: duplicates in 20,"));
+  CHECK(has(run, "Several clients got the same number"));
 }
 
 TEST_CASE("counting.naive and counting.locked hand every client a number of its own") {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -105,6 +106,54 @@ TEST_CASE("patched accept and connect let a server and a client greenlet meet on
   });
   CHECK(serving.get() == "ping");
   connecting.join();
+}
+
+TEST_CASE("a patched poll waits for either of two sockets as a greenlet and says which is ready") {
+  const patching_on patched;
+  int first[2], second[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, first) == 0);
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, second) == 0);
+  const lab::unique_fd first_reader(first[0]), first_writer(first[1]);
+  const lab::unique_fd second_reader(second[0]), second_writer(second[1]);
+  std::vector<std::string> log;
+  auto polling = green::spawn([&] {
+    pollfd watched[2] = {{first_reader.get(), POLLIN, 0}, {second_reader.get(), POLLIN, 0}};
+    log.push_back("poller calls poll");
+    const int ready = ::poll(watched, 2, -1);  // blocking, as written
+    log.push_back("poller sees " + std::to_string(ready) + " ready");
+    return (watched[0].revents & POLLIN) == 0 && (watched[1].revents & POLLIN) != 0;
+  });
+  auto sending = green::spawn([&] {
+    log.push_back("sender writes to the second");
+    CHECK(::send(second_writer.get(), "x", 1, 0) == 1);
+  });
+  CHECK(polling.get());
+  sending.join();
+  CHECK(log == std::vector<std::string>{"poller calls poll", "sender writes to the second",
+                                        "poller sees 1 ready"});
+}
+
+TEST_CASE("a patched poll with a timeout returns 0 after it and lets the others run meanwhile") {
+  const patching_on patched;
+  int ends[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) == 0);
+  const lab::unique_fd reader(ends[0]), writer(ends[1]);
+  std::vector<std::string> log;
+  auto polling = green::spawn([&] {
+    pollfd watched{reader.get(), POLLIN, 0};
+    log.push_back("poller calls poll");
+    const int ready = ::poll(&watched, 1, 30);  // nobody writes: the timeout ends it
+    log.push_back("poller sees " + std::to_string(ready) + " ready");
+  });
+  auto counter = green::spawn([&log] {
+    for (int i = 1; i <= 2; ++i) {
+      log.push_back("counter " + std::to_string(i));
+      green::yield();
+    }
+  });
+  green::run();
+  CHECK(log == std::vector<std::string>{"poller calls poll", "counter 1", "counter 2",
+                                        "poller sees 0 ready"});
 }
 
 TEST_CASE("blocking calls outside greenlets and on regular files stay the C library's") {

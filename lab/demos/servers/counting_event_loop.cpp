@@ -79,7 +79,7 @@ void serve_event_loop(net::listener& listener, int stop_fd, const server_options
   }
 }
 
-const server_registration event_loop{
+const server_registration event_loop_server{
     {.name = "counting.event_loop",
      .summary = "counting server on one epoll thread, its waits on timers: unique without a lock",
      .kind = server_kind::counting,

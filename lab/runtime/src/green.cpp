@@ -326,6 +326,39 @@ void wait_fd(int fd, bool write) {
 void wait_readable(int fd) { wait_fd(fd, false); }
 void wait_writable(int fd) { wait_fd(fd, true); }
 
+void wait_any(const std::vector<fd_wait>& fds, std::optional<duration> limit) {
+  hub& h = hub::here();
+  const auto g = detail::current();
+  if (!g) throw std::logic_error("waiting for descriptors is only for code inside a greenlet");
+  const std::uint64_t id = detail::prepare_wait();
+  auto wake = [g, id] { detail::wake(g, id); };
+  // Whichever fires first wakes the greenlet (a wake-up per wait); the
+  // others are taken back here, however the wait ends.
+  std::vector<fd_wait> watched;
+  std::optional<event_loop::timer_id> timer;
+  auto forget = [&h, &watched, &timer] {
+    for (const fd_wait& w : watched) h.loop().forget_fd(w.fd, w.write);
+    if (timer) h.loop().cancel_timer(*timer);
+    watched.clear();
+    timer.reset();
+  };
+  try {
+    for (const fd_wait& w : fds) {
+      if (w.write)
+        h.loop().on_writable(w.fd, wake);
+      else
+        h.loop().on_readable(w.fd, wake);
+      watched.push_back(w);
+    }
+  } catch (...) {
+    forget();
+    throw;
+  }
+  if (limit) timer = h.loop().call_later(*limit, wake);
+  detail::wait(forget);
+  forget();
+}
+
 std::vector<stall_seen> stalls() { return hub::here().stalls(); }
 
 void run() {

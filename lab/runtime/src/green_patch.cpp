@@ -6,13 +6,18 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
+#include <system_error>
+#include <vector>
 
 #include "lab/green.hpp"
 
@@ -47,6 +52,23 @@ bool wait_ready(int fd, bool write) {
   } catch (const std::system_error&) {
     return false;
   }
+}
+
+// What a poll() of `fds` waits for, as the hub's waits: each descriptor
+// once per direction (a poll array may name one twice).
+std::vector<fd_wait> waits_of(const pollfd* fds, nfds_t count) {
+  std::vector<fd_wait> waits;
+  auto add = [&waits](int fd, bool write) {
+    const bool known = std::any_of(waits.begin(), waits.end(),
+                                   [&](const fd_wait& w) { return w.fd == fd && w.write == write; });
+    if (!known) waits.push_back({fd, write});
+  };
+  for (nfds_t i = 0; i < count; ++i) {
+    if (fds[i].fd < 0) continue;  // poll() skips negative descriptors too
+    if ((fds[i].events & (POLLIN | POLLPRI)) != 0) add(fds[i].fd, false);
+    if ((fds[i].events & POLLOUT) != 0) add(fds[i].fd, true);
+  }
+  return waits;
 }
 
 }  // namespace
@@ -107,6 +129,36 @@ ssize_t write(int fd, const void* data, size_t size) {
   static const auto c_write = lab::green::real<ssize_t (*)(int, const void*, size_t)>("write");
   if (lab::green::cooperate() && lab::green::is_socket(fd)) return send(fd, data, size, 0);
   return c_write(fd, data, size);
+}
+
+// poll() inside a greenlet: asks the C library without waiting; if nothing
+// is ready, waits through the hub for any of the descriptors (or the
+// timeout), then asks again. A wake-up that finds nothing ready after all
+// waits again for what is left of the timeout.
+int poll(struct pollfd* fds, nfds_t count, int timeout_ms) {
+  static const auto c_poll = lab::green::real<int (*)(pollfd*, nfds_t, int)>("poll");
+  if (!lab::green::cooperate() || timeout_ms == 0) return c_poll(fds, count, timeout_ms);
+  using clock = std::chrono::steady_clock;
+  const std::optional<clock::time_point> deadline =
+      timeout_ms < 0 ? std::nullopt
+                     : std::optional(clock::now() + std::chrono::milliseconds(timeout_ms));
+  const std::vector<lab::green::fd_wait> waits = lab::green::waits_of(fds, count);
+  for (;;) {
+    const int ready = c_poll(fds, count, 0);
+    if (ready != 0) return ready;  // something is ready, or an error
+    std::optional<lab::green::duration> left;
+    if (deadline) {
+      const auto now = clock::now();
+      if (now >= *deadline) return 0;
+      left = *deadline - now;
+    }
+    try {
+      lab::green::wait_any(waits, left);
+    } catch (const std::system_error&) {
+      // A descriptor the hub cannot watch (a regular file): the C library's wait.
+      return c_poll(fds, count, timeout_ms);
+    }
+  }
 }
 
 int accept(int fd, struct sockaddr* address, socklen_t* length) {

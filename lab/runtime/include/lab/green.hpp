@@ -153,6 +153,16 @@ void yield();
 // Waits until `fd` is readable (writable), or has an error or hang-up.
 void wait_readable(int fd);
 void wait_writable(int fd);
+// One descriptor of a wait on several, and what it waits for.
+struct fd_wait {
+  int fd = -1;
+  bool write = false;  // writable (else readable)
+};
+// Waits until one of `fds` is ready for what it waits for (or has an error
+// or hang-up), or until `limit` has passed, if there is one: whichever
+// comes first. What the patched poll() does inside a greenlet. Throws
+// std::system_error for a descriptor the hub cannot watch (a regular file).
+void wait_any(const std::vector<fd_wait>& fds, std::optional<duration> limit);
 // Runs the hub until every greenlet has ended (gevent.joinall of all).
 void run();
 

@@ -2,7 +2,7 @@
 // Python's blocking functions so that old code cooperates with greenlets.
 // Linking lab_green_patch puts cooperative versions of the blocking C calls
 // in front of the C library's: sleep, usleep, nanosleep, read, recv, write,
-// send, accept and connect. (The executable's own definitions of these
+// send, accept, connect and poll. (The executable's own definitions of these
 // names are the ones every caller gets, shared libraries included.)
 //
 // Each of them behaves as the C library's, unless patching is on and the
