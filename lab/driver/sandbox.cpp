@@ -734,15 +734,21 @@ class box_clock {
   double own_seconds() const { return own_; }
   double cpu_seconds() const { return last_.running; }
 
-  // What the box did in its last couple of seconds of its own time: the
-  // evidence behind "a deadlock" or "an endless loop".
+  // What the box did lately: the evidence behind "a deadlock" or "an
+  // endless loop". Read from the newest half of the last couple of seconds
+  // of its own time: the older half may still hold the program's start
+  // (an exec, a sanitizer mapping its shadow memory: neither spinning nor
+  // blocked for long), which on a busy machine can weigh as much as what
+  // the program has done since.
   std::string evidence() const {
+    double window = 0;
+    for (const auto& r : recent_) window += r.own;
     double own = 0, ran = 0;
     bool always_blocked = !recent_.empty();
-    for (const auto& r : recent_) {
-      own += r.own;
-      ran += r.ran;
-      always_blocked = always_blocked && r.all_blocked;
+    for (auto r = recent_.rbegin(); r != recent_.rend() && (own == 0 || own < window / 2); ++r) {
+      own += r->own;
+      ran += r->ran;
+      always_blocked = always_blocked && r->all_blocked;
     }
     if (always_blocked || (own > 0 && ran < 0.05 * own))
       return "every thread was blocked, waiting for something that never came (a deadlock, or "
