@@ -30,7 +30,7 @@ void detail::task_state::deliver_cancellation() {
   }
 }
 
-std::string fmt_timeout(const std::string& name, event_loop::clock::duration limit) {
+std::string detail::timeout_message(const std::string& name, event_loop::clock::duration limit) {
   const double ms = std::chrono::duration<double, std::milli>(limit).count();
   return name + " did not finish within " + std::to_string(static_cast<long long>(std::llround(ms))) +
          " ms and was cancelled";
@@ -230,7 +230,7 @@ void event_loop::run_item(ready_item& item) {
   const auto took = coarse_now() - started;
   if (took > options_.stall_warning) {
     const std::string who = item.task ? "task '" + item.task->name + "'" : "a callback";
-    const stall s{who, std::chrono::duration_cast<std::chrono::milliseconds>(took)};
+    const stall s{who, std::chrono::duration_cast<std::chrono::milliseconds>(took), !item.task};
     stats_.stalls.push_back(s);
     if (options_.on_stall)
       options_.on_stall(s);

@@ -71,14 +71,15 @@ class hub {
  public:
   hub()
       : loop_({.on_stall = [this](const stall& s) {
-          const std::string who = s.task == "a callback" && !last_name_.empty()
-                                      ? "greenlet '" + last_name_ + "'"
-                                      : s.task;
+          // Greenlets run inside the loop's callbacks (switch_into): a
+          // callback that stalled is the greenlet it switched into last.
+          const bool a_greenlet = s.in_callback && !last_name_.empty();
+          const std::string who = a_greenlet ? "greenlet '" + last_name_ + "'" : s.task;
           std::fprintf(stderr,
                        "green hub: %s kept the thread for about %lld ms without waiting (a blocking "
                        "call: every other greenlet waited)\n",
                        who.c_str(), static_cast<long long>(s.duration.count()));
-          stalls_.push_back({s.task == "a callback" ? last_name_ : s.task, s.duration});
+          stalls_.push_back({a_greenlet ? last_name_ : s.task, s.duration});
         }}) {
 #if LAB_GREEN_TSAN
     tsan_main_ = __tsan_get_current_fiber();

@@ -82,8 +82,9 @@ class loop_stuck : public std::runtime_error {
 };
 
 struct stall {
-  std::string task;  // its name, or "a callback"
+  std::string task;  // "task 'NAME'", or "a callback"
   std::chrono::milliseconds duration;
+  bool in_callback = false;  // a callback (call_soon, a timer, a descriptor's), not a task
 };
 
 struct loop_options {
@@ -352,13 +353,15 @@ inline fd_awaiter writable(int fd) {
 // had not ended after d. work() runs as a task of its own (named `name`),
 // cancelled at the deadline; timeout() returns once it has ended, so its
 // clean-up has run.
-std::string fmt_timeout(const std::string& name, event_loop::clock::duration limit);
 template <typename T>
 task<T> timeout(event_loop::clock::duration limit, task<T> work, std::string name = "timed work");
 
 // ---- template definitions ------------------------------------------------
 
 namespace detail {
+// timed_out's message: "NAME did not finish within N ms and was cancelled".
+std::string timeout_message(const std::string& name, event_loop::clock::duration limit);
+
 template <typename T>
 root_coroutine run_root(std::shared_ptr<typed_task_state<T>> state, task<T> body) {
   try {
@@ -426,7 +429,7 @@ task<T> timeout(event_loop::clock::duration limit, task<T> work, std::string nam
   } catch (const cancelled&) {
     if (!*expired) throw;  // we were cancelled ourselves
   }
-  throw timed_out(fmt_timeout(name, limit));
+  throw timed_out(detail::timeout_message(name, limit));
 }
 
 }  // namespace lab
