@@ -115,6 +115,7 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
       {"fib", {"n=18", "inputs=3"}},
       {"switch", {"switches=20000", "tasks=1000", "repeats=1", "python=0"}},
       {"echo_yardsticks", {"conns=100", "seconds=0.1", "big_kb=64"}},
+      {"echo_models", {"conns=100", "seconds=0.1"}},
       {"c10k", {"clients=50"}},
       {"server_memory", {"clients=20"}},
   };
