@@ -116,6 +116,7 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
       {"switch", {"switches=20000", "tasks=1000", "repeats=1", "python=0"}},
       {"echo_yardsticks", {"conns=100", "seconds=0.1", "big_kb=64"}},
       {"echo_models", {"conns=100", "seconds=0.1"}},
+      {"green_switch", {"switches=10000", "greenlets=100", "repeats=1", "python=0"}},
       {"c10k", {"clients=50"}},
       {"server_memory", {"clients=20"}},
   };

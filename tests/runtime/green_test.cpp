@@ -251,6 +251,27 @@ TEST_CASE("a thousand sleeping greenlets all finish") {
   CHECK(finished == 1000);
 }
 
+TEST_CASE("get from main returns once that greenlet ends while another still sleeps") {
+  std::vector<std::string> log;
+  auto sleeper = green::spawn([&log] {
+    log.push_back("sleeper sleeps for an hour");
+    green::sleep(std::chrono::hours(1));
+    log.push_back("sleeper woke");  // never: it is killed below
+  });
+  auto quick = green::spawn([&log] {
+    green::yield();
+    log.push_back("quick ends");
+    return 7;
+  });
+  CHECK(quick.get() == 7);  // main runs the hub only until `quick` has ended
+  CHECK_FALSE(sleeper.done());
+  green::sleep(1ms);        // main: the hub runs for 1 ms, and the sleeper sleeps on
+  CHECK_FALSE(sleeper.done());
+  sleeper.kill();
+  CHECK_THROWS_AS(sleeper.get(), green::killed);
+  CHECK(log == std::vector<std::string>{"sleeper sleeps for an hour", "quick ends"});
+}
+
 TEST_CASE("a greenlet that overflows its stack crashes on the guard page instead of corrupting memory") {
   const pid_t child = fork();
   REQUIRE(child >= 0);

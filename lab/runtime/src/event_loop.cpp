@@ -265,7 +265,9 @@ std::string event_loop::stuck_names() const {
   return names;
 }
 
-void event_loop::run() {
+void event_loop::run() { run_until(nullptr); }
+
+void event_loop::run_until(const std::function<bool()>& done) {
   event_loop* const outer = std::exchange(running_loop, this);
   struct restore {
     event_loop* outer;
@@ -291,6 +293,7 @@ void event_loop::run() {
       if (!stale) break;
       timers_.pop();
     }
+    if (done && done()) return;
     if (ready_.empty() && live_.empty() && fds_.empty() && pending_callbacks_.empty()) return;
     if (ready_.empty() && timers_.empty() && fds_.empty())
       throw loop_stuck("every task waits for another and nothing can wake them: " + stuck_names());

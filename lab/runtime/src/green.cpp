@@ -164,6 +164,12 @@ class hub {
     if (running_ != nullptr) throw std::logic_error("the hub runs only from outside the greenlets");
     loop_.run();
   }
+  // Runs the hub until `g` has ended (or nothing is left to run): what main
+  // does when it joins one greenlet while others (a server, sleepers) go on.
+  void run_loop_until_done(const greenlet_state& g) {
+    if (running_ != nullptr) throw std::logic_error("the hub runs only from outside the greenlets");
+    loop_.run_until([&g] { return g.done; });
+  }
 
   const std::vector<stall_seen>& stalls() const { return stalls_; }
 
@@ -260,7 +266,7 @@ void wake(const state_ptr& g, std::uint64_t wait_id) {
 void join(const state_ptr& state) {
   if (state->done) return;
   if (hub::here().running() == nullptr) {  // main: run the hub until it has ended
-    hub::here().run_loop();
+    hub::here().run_loop_until_done(*state);
     if (!state->done)
       throw deadlock("greenlet '" + state->name + "' never ended: these wait and nothing can wake them: " +
                      hub::here().waiting_names());

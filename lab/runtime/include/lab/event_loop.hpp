@@ -216,6 +216,10 @@ class event_loop {
   // Runs until every task has ended and no callback or timer is left.
   // Throws loop_stuck if tasks remain that nothing can wake.
   void run();
+  // The same, but returns as soon as `done()` is true (asked after each
+  // round): for a caller outside the loop that waits for one thing while
+  // other work (a server, a sleeper) would keep the loop going.
+  void run_until(const std::function<bool()>& done);
 
   // spawn(body), run(), and its result.
   template <typename T>

@@ -1,0 +1,157 @@
+// green.switch: what a green-thread switch costs, and what a sleeping green
+// thread weighs, next to CPython's greenlet when that yardstick can run.
+//
+// lesson: green-threads, slide "Native threads and green threads"
+//
+//   switch             greenlets taking turns with lab::green::yield(): each
+//                      turn goes through the hub (a ready queue on the event
+//                      loop) and one stack switch (Boost.Context)
+//   bytes per greenlet resident memory (RSS) taken by each of many greenlets
+//                      asleep at once: the stack pages they touched, their
+//                      state, their entries in the loop
+//
+// Medians of `repeats` after a warm-up; each figure is reported to lab bench.
+#include <fmt/core.h>
+#include <lab/green.hpp>
+#include <lab/timing.hpp>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "demo.hpp"
+
+namespace lab::demos {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// ns per switch: `count` greenlets yield round robin, `switches` in all.
+double green_switch_ns(int count, long switches) {
+  const long each = switches / count;
+  const auto start = clock_type::now();
+  for (int i = 0; i < count; ++i)
+    green::spawn_named("yielder", [each] {
+      for (long n = 0; n < each; ++n) green::yield();
+    });
+  green::run();
+  const double ns = std::chrono::duration<double, std::nano>(clock_type::now() - start).count();
+  return ns / static_cast<double>(each * count);
+}
+
+long resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Resident bytes per greenlet with `count` of them asleep at once.
+double bytes_per_sleeping_greenlet(int count) {
+  const long before = resident_bytes();
+  std::vector<green::greenlet<void>> sleepers;
+  sleepers.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i)
+    sleepers.push_back(green::spawn_named("sleeper", [] { green::sleep(std::chrono::hours(1)); }));
+  green::sleep(std::chrono::milliseconds(1));  // main waits: every sleeper runs to its sleep
+  const long after = resident_bytes();
+  for (const auto& s : sleepers) s.kill();  // each unwinds at its sleep
+  for (const auto& s : sleepers) {
+    try {
+      s.get();
+    } catch (const green::killed&) {
+    }
+  }
+  return static_cast<double>(after - before) / count;
+}
+
+// CPython's greenlet ping-pong, when python3 and its greenlet module are here.
+struct python_greenlet {
+  double switch_ns = 0;
+  std::string note;  // why there is no figure, if there is none
+};
+
+python_greenlet run_python_yardstick() {
+  python_greenlet figures;
+  const std::filesystem::path script =
+      std::filesystem::path(LAB_DEMOS_SOURCE_DIR) / "../../../shared/peers/greenlet_py.py";
+  std::error_code ec;
+  if (!std::filesystem::exists(script, ec)) {
+    figures.note = "CPython's greenlet yardstick (shared/peers/greenlet_py.py) is not on this machine";
+    return figures;
+  }
+  const std::string command =
+      "python3 '" + std::filesystem::weakly_canonical(script).string() + "' 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) {
+    figures.note = "python3 could not be started";
+    return figures;
+  }
+  std::string output;
+  std::array<char, 512> buffer{};
+  while (fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) output += buffer.data();
+  std::smatch m;
+  if (std::regex_search(output, m, std::regex(R"(greenlet ping-pong:\s+([0-9.]+) ns)")))
+    figures.switch_ns = std::stod(m[1].str());
+  else if (output.find("No module named 'greenlet'") != std::string::npos)
+    figures.note = "CPython's greenlet module is not installed (Debian: python3-greenlet)";
+  else
+    figures.note = "CPython's greenlet yardstick printed nothing this demo understands";
+  return figures;
+}
+
+int green_switch_demo(const params& p) {
+  const int repeats = static_cast<int>(p.number("repeats"));
+  const long switches = p.number("switches");
+  const int many = static_cast<int>(p.number("greenlets"));
+  auto median = [repeats](auto measure) {
+    measure();  // warm-up
+    std::vector<double> samples;
+    for (int i = 0; i < repeats; ++i) samples.push_back(measure());
+    return median_of(samples);
+  };
+  const double two = median([&] { return green_switch_ns(2, switches); });
+  const double crowd = median([&] { return green_switch_ns(std::min(many, 1000), switches); });
+  const double bytes = bytes_per_sleeping_greenlet(many);
+  python_greenlet python;
+  if (p.flag("python"))
+    python = run_python_yardstick();
+  else
+    python.note = "CPython's yardstick not run: python=0";
+
+  fmt::print("A green-thread switch, lab::green::yield() (median of {} after a warm-up):\n\n", repeats);
+  fmt::print("  2 greenlets taking turns:      {:>7.1f} ns per switch\n", two);
+  fmt::print("  {:>4} greenlets taking turns:   {:>7.1f} ns per switch\n", std::min(many, 1000), crowd);
+  if (python.note.empty())
+    fmt::print("  CPython greenlet (this run):   {:>7.1f} ns per switch ({:.1f}x lab's)\n",
+               python.switch_ns, python.switch_ns / two);
+  else
+    fmt::print("  ({}.)\n", python.note);
+  fmt::print("\n{} greenlets asleep at once: {:.0f} bytes resident each (the stack pages they\n"
+             "touched, of a 256 KiB reserve, and their state), {:.1f} MiB in all.\n",
+             many, bytes, bytes * many / (1 << 20));
+  report_metric("green_switch_ns", two, "ns");
+  report_metric("green_switch_ns_many", crowd, "ns");
+  report_metric("sleeping_greenlet_bytes", bytes, "bytes");
+  if (python.note.empty()) report_metric("python_greenlet_ratio", python.switch_ns / two, "x");
+  return 0;
+}
+
+const registration green_switch_registration{
+    {.name = "green.switch",
+     .summary = "what a green-thread switch costs and what a sleeping green thread weighs",
+     .params = {param::number("switches", 1'000'000, {1'000, 100'000'000}),
+                param::number("greenlets", 10'000, {2, 30'000}), param::number("repeats", 3, {1, 20}),
+                param::flag("python", true)},
+     .run = green_switch_demo,
+     .limits = R"({"open_files": 4096})"}};
+
+}  // namespace
+}  // namespace lab::demos
