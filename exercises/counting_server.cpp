@@ -77,7 +77,7 @@ class counting_server {
   std::mutex& mutex() { return mu_; }
 
  private:
-  std::mutex mu_;  // TODO: say in a comment what it guards, and make it so
+  std::mutex mu_;    // TODO: say in a comment what it guards, and make it so
   long served_ = 0;  // clients served so far
 };
 

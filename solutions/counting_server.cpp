@@ -38,7 +38,7 @@ class counting_server {
       number = ++served_;
     }
     const auto took = simulate_request();  // outside the lock: clients overlap here
-    reply(client, number, took);  // a client that hung up is no concern of the others
+    reply(client, number, took);           // a client that hung up is no concern of the others
   }
 
   // A thread per client. Each thread owns its connection (the unique_fd

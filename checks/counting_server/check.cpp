@@ -113,7 +113,7 @@ TEST_CASE("hands out unique and contiguous numbers to clients held inside the re
             // client gets no further here: the next check names that.
             const bool more_to_accept = r + 1 < rounds;
             return served_on_serve_thread() || inside_gate() + s.asleep_on_mutex() >= here ||
-                   (more_to_accept && s.serve_thread_waits());
+                   (more_to_accept && s.serve_thread_joins());
           },
           std::to_string(here) + " clients connecting at once");
       gate::set_shut(false);
@@ -135,15 +135,15 @@ TEST_CASE("hands out unique and contiguous numbers to clients held inside the re
                             seed_note() + ")";
     for (const auto& [n, who] : clients_of)
       if (who.size() > 1) {
-        FAIL_CHECK("duplicate: of ", how, ", clients ", who[0], " and ", who[1],
-                   " (round ", round_of[static_cast<std::size_t>(who[0] - 1)],
-                   ") both got number ", n, ": ", one_step_advice);
+        FAIL_CHECK("duplicate: of ", how, ", clients ", who[0], " and ", who[1], " (round ",
+                   round_of[static_cast<std::size_t>(who[0] - 1)], ") both got number ", n, ": ",
+                   one_step_advice);
         return;
       }
     for (long n = 1; n <= total; ++n)
       if (!clients_of.contains(n)) {
-        FAIL_CHECK("gap: of ", how, ", no client got number ", n,
-                   " (the numbers must be 1 to ", total, " with none left out)");
+        FAIL_CHECK("gap: of ", how, ", no client got number ", n, " (the numbers must be 1 to ",
+                   total, " with none left out)");
         return;
       }
     const bool only_expected = static_cast<int>(clients_of.size()) == total;
@@ -162,12 +162,13 @@ TEST_CASE("starts serving the next client while a handler is inside the simulate
   try {
     server s(3);
     gate::set_shut(true);
-    const std::size_t first = s.connect();
+    s.connect();
     s.wait_until([] { return !gate::visits().empty(); }, "one client connecting");
     if (served_on_serve_thread()) {
-      FAIL_CHECK("one client at a time: handle() ran on the thread that called serve(), so the "
-                 "next client is not even accepted until this one's whole request is over: ",
-                 one_at_a_time_advice);
+      FAIL_CHECK(
+          "one client at a time: handle() ran on the thread that called serve(), so the "
+          "next client is not even accepted until this one's whole request is over: ",
+          one_at_a_time_advice);
       gate::set_shut(false);
       s.connect();
       s.connect();
@@ -175,27 +176,30 @@ TEST_CASE("starts serving the next client while a handler is inside the simulate
       s.wait_for_return("after serving three clients");
       return;
     }
-    const std::size_t second = s.connect();
-    s.wait_until(
-        [&] { return inside_gate() >= 2 || s.asleep_on_mutex() > 0 || s.serve_thread_waits(); },
-        "a second client connecting while the first is inside the simulated request");
+    s.connect();
+    // A stall is an answer here: client 2 got nowhere while client 1 was held.
+    s.wait_or_stall(
+        [&] { return inside_gate() >= 2 || s.asleep_on_mutex() > 0 || s.serve_thread_joins(); });
     const bool both_inside = inside_gate() >= 2;
     const bool waits_for_lock = !both_inside && s.asleep_on_mutex() > 0;
     if (!both_inside && !waits_for_lock)
-      FAIL_CHECK("one client at a time: while client 1 was inside the simulated request, serve() "
-                 "waited (in a join(), or for some other lock) instead of accepting client 2: ",
-                 one_at_a_time_advice);
+      FAIL_CHECK(
+          "one client at a time: while client 1 was inside the simulated request, client "
+          "2 was not served at all (",
+          std::string(s.serve_thread_joins()
+                          ? "serve() was in a join() of client 1's handler thread"
+                          : "no handler of it got anywhere"),
+          "): ", one_at_a_time_advice);
     else if (waits_for_lock && lab::check::stage() >= 2)
-      FAIL_CHECK("the lock is held across the simulated request: clients are served one at a "
-                 "time. While client 1 was held inside simulate_request(), client 2's handler "
-                 "thread slept waiting for the server's mutex. Take the number under the lock, "
-                 "let the lock go, and only then call simulate_request() (lesson: locks, slide "
-                 "\"The counting server, locked briefly\")");
+      FAIL_CHECK(
+          "the lock is held across the simulated request: clients are served one at a "
+          "time. While client 1 was held inside simulate_request(), client 2's handler "
+          "thread slept waiting for the server's mutex. Take the number under the lock, "
+          "let the lock go, and only then call simulate_request() (lesson: locks, slide "
+          "\"The counting server, locked briefly\")");
     gate::set_shut(false);
     s.connect();
     wait_for_answers(s, "three clients let go");
-    (void)first;
-    (void)second;
     s.wait_for_return("after serving three clients");
   } catch (const server_run::left_behind&) {
   }
@@ -215,9 +219,10 @@ TEST_CASE("returns from serve only after every handler thread has ended") {
     s.wait_until(
         [&] { return served_on_serve_thread() || inside_gate() + s.asleep_on_mutex() >= clients; },
         std::to_string(clients) + " clients connecting at once");
+    // serve() has accepted every client: it returns (it does not wait for
+    // its handlers), or it waits, in a join() or some other way (a stall).
     if (!served_on_serve_thread())
-      s.wait_until([&] { return s.returned() || s.serve_thread_waits(); },
-                   "serve() with every client accepted");
+      s.wait_or_stall([&] { return s.returned() || s.serve_thread_joins(); });
     if (s.returned() && inside_gate() > 0) {
       FAIL_CHECK("serve() returned while ", inside_gate(), " of its ", clients,
                  " clients were still inside their requests: its handler threads run on with "
@@ -238,17 +243,22 @@ TEST_CASE("returns from serve only after every handler thread has ended") {
     for (long tid : handlers) {
       const auto end = std::find_if(ended.begin(), ended.end(),
                                     [tid](const gate::thread_end& e) { return e.tid == tid; });
-      if (end == ended.end()) ++running;
-      else if (end->detached) ++detached;
+      if (end == ended.end())
+        ++running;
+      else if (end->detached)
+        ++detached;
     }
     if (detached > 0) {
-      FAIL_CHECK(detached, " handler threads were detached: nothing in serve() can know when a "
+      FAIL_CHECK(detached,
+                 " handler threads were detached: nothing in serve() can know when a "
                  "detached thread is done with the server. Keep every std::thread and join() "
                  "them all before serve() returns (lesson: threads-processes)");
       s.abandon();
     } else if (running > 0) {
-      FAIL_CHECK(running, " of ", handlers.size(), " handler threads were still running when "
-                 "serve() returned (not joined): join() every handler thread before returning");
+      FAIL_CHECK(running, " of ", handlers.size(),
+                 " handler threads were still running when "
+                 "serve() returned (detached, or never joined): join() every handler thread "
+                 "before returning");
       s.abandon();
     }
   } catch (const server_run::left_behind&) {

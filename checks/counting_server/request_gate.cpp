@@ -84,8 +84,8 @@ std::vector<thread_end> ends() {
 std::uint64_t progress() {
   state& g = the_gate();
   std::scoped_lock lock(g.mu);
-  const auto done = std::count_if(g.visits.begin(), g.visits.end(),
-                                  [](const visit& v) { return v.done; });
+  const auto done =
+      std::count_if(g.visits.begin(), g.visits.end(), [](const visit& v) { return v.done; });
   return g.visits.size() + static_cast<std::uint64_t>(done);
 }
 

@@ -47,9 +47,9 @@ struct thread_end {
 struct state {
   std::mutex mu;
   std::condition_variable opened;
-  bool shut = false;         // calls wait inside while it is shut
-  long serve_tid = 0;        // the thread that runs serve() now
-  std::vector<visit> visits;  // this check's calls, in the order they came
+  bool shut = false;             // calls wait inside while it is shut
+  long serve_tid = 0;            // the thread that runs serve() now
+  std::vector<visit> visits;     // this check's calls, in the order they came
   std::vector<thread_end> ends;  // handler threads that ended in this check
 };
 

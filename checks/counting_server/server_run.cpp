@@ -31,12 +31,15 @@ std::vector<long> all_threads() {
   return tids;
 }
 
-// The system call thread `tid` sleeps in (its number), or -1.
-long syscall_of(long tid) {
+// The value a futex wait of thread `tid` expects to find (the call's third
+// argument), if the thread sleeps in a futex wait now.
+std::optional<long> futex_value_awaited(long tid) {
   std::ifstream file("/proc/self/task/" + std::to_string(tid) + "/syscall");
   long number = -1;
-  if (!(file >> number)) return -1;
-  return number;
+  std::string address, operation, value;
+  if (!(file >> number >> address >> operation >> value) || number != SYS_futex)
+    return std::nullopt;
+  return static_cast<long>(std::stoull(value, nullptr, 16));
 }
 
 }  // namespace
@@ -129,9 +132,28 @@ int server::asleep_on_mutex() const {
   return asleep;
 }
 
-bool server::serve_thread_waits() const {
-  const long tid = run_->tid.load(std::memory_order_relaxed);
-  return syscall_of(tid) == SYS_futex && !waiting::waits_for(tid, served_mutex(*run_->server));
+bool server::serve_thread_joins() const {
+  const auto awaited = futex_value_awaited(run_->tid.load(std::memory_order_relaxed));
+  if (!awaited) return false;
+  for (const auto& v : gate::visits())
+    if (v.tid == *awaited && !v.on_serve_thread) return true;
+  return false;
+}
+
+bool server::wait_or_stall(const std::function<bool()>& done) {
+  const auto report = lab::check::wait_for_progress(
+      [&] {
+        read_replies();
+        return done();
+      },
+      [&] { return gate::progress() + received() + (returned() ? 1 : 0); });
+  if (report.result == lab::check::wait_result::too_busy) {
+    abandoned_ = true;
+    lab::check::undecided(report.describe());
+    gate::set_shut(false);
+    throw left_behind{};
+  }
+  return report.result == lab::check::wait_result::done;
 }
 
 void server::wait_until(const std::function<bool()>& done, const std::string& what) {
@@ -150,8 +172,8 @@ void server::wait_until(const std::function<bool()>& done, const std::string& wh
     if (asleep > 0)
       FAIL_CHECK("deadlock: ", what, ", the server got stuck with ", asleep,
                  std::string(asleep == 1 ? " thread" : " threads"),
-                 " asleep waiting for its mutex, which nobody released (",
-                 report.describe(), "): ", unlock_advice);
+                 " asleep waiting for its mutex, which nobody released (", report.describe(),
+                 "): ", unlock_advice);
     else
       FAIL_CHECK(what, ", the server got stuck (", report.describe(),
                  "): is a handler waiting for something that never comes, or serve() for more "

@@ -43,17 +43,17 @@ struct left_behind {};
 struct run_state {
   counting_server* server = nullptr;
   std::shared_ptr<lab::net::listener> listener;
-  std::atomic<long> tid{0};           // the serve() thread; relaxed, for /proc only
-  std::atomic<bool> returned{false};  // release: the fields below are written before
-  std::exception_ptr error;           // what serve() threw, if it threw
+  std::atomic<long> tid{0};                      // the serve() thread; relaxed, for /proc only
+  std::atomic<bool> returned{false};             // release: the fields below are written before
+  std::exception_ptr error;                      // what serve() threw, if it threw
   std::vector<gate::thread_end> ends_at_return;  // handler threads ended before it returned
 };
 
 // One client: a real, non-blocking connection to the server.
 struct client {
   lab::unique_fd fd;
-  std::string got;      // every byte received so far
-  bool closed = false;  // the server hung up (or reset)
+  std::string got;       // every byte received so far
+  bool closed = false;   // the server hung up (or reset)
   bool hung_up = false;  // the check itself hung up on the server (reset)
 };
 
@@ -85,6 +85,11 @@ class server {
   // the check undecided and throws left_behind too.
   void wait_until(const std::function<bool()>& done, const std::string& what);
 
+  // Like wait_until, but a server that stops making progress is an answer,
+  // not a failure: returns false then. (A correct server does nothing while
+  // the gate holds its clients.)
+  bool wait_or_stall(const std::function<bool()>& done);
+
   // Waits until serve() returned, then rethrows what it threw. Throws
   // left_behind as wait_until does.
   void wait_for_return(const std::string& what);
@@ -95,9 +100,10 @@ class server {
   // Threads of this process asleep on the server's mutex, now.
   int asleep_on_mutex() const;
 
-  // True when the serve() thread sleeps in the kernel on a futex other than
-  // the server's mutex: in a join(), or waiting on some other lock.
-  bool serve_thread_waits() const;
+  // True when the serve() thread sleeps in join() of a handler thread: a
+  // futex wait for that thread's id to change, as glibc's pthread_join
+  // does (/proc/self/task/<tid>/syscall shows the id it waits on).
+  bool serve_thread_joins() const;
 
   // Keeps the student's server alive for good: threads of it may run on
   // after the check (detached handlers, say).
