@@ -152,3 +152,7 @@ TEST_CASE("every wrong fib_dispatch submission fails and names its mistake") {
 TEST_CASE("every wrong generator submission fails and names its mistake") {
   every_submission_fails("generator", 1);
 }
+
+TEST_CASE("every wrong counting_server submission fails and names its mistake") {
+  every_submission_fails("counting_server", 5);
+}
