@@ -148,3 +148,7 @@ TEST_CASE("every wrong bank submission fails and names its mistake") {
 TEST_CASE("every wrong fib_dispatch submission fails and names its mistake") {
   every_submission_fails("fib_dispatch", 1);
 }
+
+TEST_CASE("every wrong echo_server submission fails and names its mistake") {
+  every_submission_fails("echo_server", 1);
+}
