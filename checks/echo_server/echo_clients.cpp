@@ -123,7 +123,7 @@ void echo_clients::send_some(client& c) {
     }
     if (result.status != net::io_status::ok) {
       c.cut_off = true;
-      c.wrong_text = "the server closed its connection while it was still sending";
+      c.wrong_text = "the server closed the connection while the client was still sending";
       c.fd.reset();
       c.done = true;
       return;
