@@ -11,9 +11,14 @@
 // then forks. The child calls serve(listener_fd, stop_fd) and reports over a
 // second pipe how it ended (returned, a todo() in the stub, an exception),
 // then _exit()s, never returning into the check harness. The parent keeps
-// the port, the pipe's write end (stop() writes one byte to it: the stop
-// descriptor becomes readable) and nothing else of the child's: when the
-// child is gone, a client's connect is refused.
+// the port, the stop pipe's write end (stop() writes one byte to it: the
+// stop descriptor becomes readable) and the report pipe's read end, but not
+// the listening socket: when the child is gone, a client's connect is
+// refused instead of waiting in a backlog nobody serves.
+//
+// The listener's send buffer is made small (64 KB) before the fork; the
+// sockets the server accepts inherit it, so partial sends happen at once
+// rather than only on a slow network.
 #pragma once
 
 #include <sys/types.h>
