@@ -156,3 +156,7 @@ TEST_CASE("every wrong generator submission fails and names its mistake") {
 TEST_CASE("every wrong counting_server submission fails and names its mistake") {
   every_submission_fails("counting_server", 5);
 }
+
+TEST_CASE("every wrong echo_server submission fails and names its mistake") {
+  every_submission_fails("echo_server", 1);
+}

@@ -51,6 +51,15 @@ void clear_last_todo() {
   last_todo.clear();
 }
 
+void record_todo(const std::string& message) {
+  {
+    std::scoped_lock lock(last_todo_mu);
+    last_todo = message;
+  }
+  // Outside the lock, as in todo().
+  if (const todo_listener hear = listener.load(std::memory_order_acquire)) hear(message);
+}
+
 void set_todo_listener(todo_listener new_listener) {
   listener.store(new_listener, std::memory_order_release);
 }
