@@ -29,22 +29,14 @@
 #include <thread>
 #include <vector>
 
+#include <lab/check/mutex_waits.hpp>
 #include <lab/check/watched_threads.hpp>
 
 namespace waiting {
 
 namespace watched = lab::check::watched;
 
-// True when thread `tid` of this process sleeps in the kernel waiting for
-// the mutex `m`: a futex wait on its address. A std::mutex is a
-// pthread_mutex_t, whose futex word glibc keeps first.
-inline bool waits_for(long tid, const std::mutex& m) {
-  std::ifstream syscall_file("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  long number = -1;
-  std::string address;
-  if (!(syscall_file >> number >> address) || number != SYS_futex) return false;
-  return std::stoull(address, nullptr, 16) == reinterpret_cast<std::uintptr_t>(&m);
-}
+using lab::check::waits_for_mutex;
 
 // One transfer on a thread of its own.
 struct lone_transfer {
@@ -91,7 +83,7 @@ blocked start_blocked(Bank* bank, int from, int to, long amount, const std::mute
   b.transfer = start(bank, from, to, amount);
   const auto& t = *b.transfer;
   b.report = lab::check::wait_for_progress(
-      [&] { return t.done() || waits_for(t.tid.load(std::memory_order_relaxed), held); },
+      [&] { return t.done() || waits_for_mutex(t.tid.load(std::memory_order_relaxed), held); },
       [] { return std::uint64_t{0}; });
   if (t.done())
     b.what = seen::went_through;

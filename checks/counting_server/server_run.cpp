@@ -11,7 +11,7 @@
 #include <future>
 #include <thread>
 
-#include "../bank/waiting_transfer.hpp"  // waiting::waits_for: asleep on a given mutex
+#include <lab/check/mutex_waits.hpp>
 
 namespace server_run {
 namespace {
@@ -128,7 +128,7 @@ std::optional<long> server::number(std::size_t i) const {
 int server::asleep_on_mutex() const {
   const std::mutex& m = served_mutex(*run_->server);
   int asleep = 0;
-  for (long tid : all_threads()) asleep += waiting::waits_for(tid, m) ? 1 : 0;
+  for (long tid : all_threads()) asleep += lab::check::waits_for_mutex(tid, m) ? 1 : 0;
   return asleep;
 }
 

@@ -64,16 +64,23 @@ class task {
   struct promise_type : detail::task_result<T> {
     // Who resumes when this task ends: the task that awaited it.
     std::coroutine_handle<> continuation = std::noop_coroutine();
+    // True while the awaiting task's co_await is still running this task
+    // (awaiter::await_suspend below), before it has waited for anything.
+    bool running_inline = false;
 
     task get_return_object() { return task{handle::from_promise(*this)}; }
     std::suspend_always initial_suspend() noexcept { return {}; }  // lazy
 
-    // At the end, go straight back to the awaiting task (symmetric
-    // transfer: no stack grows, however long a chain of co_awaits is).
+    // At the end: if the awaiting task's co_await is still on the stack
+    // (this task never waited), return to it, and it goes on without
+    // suspending. Otherwise this task was resumed by the loop after a wait:
+    // go straight to the awaiting task (symmetric transfer).
     struct final_awaiter {
       bool await_ready() const noexcept { return false; }
       std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> done) noexcept {
-        return done.promise().continuation;
+        promise_type& promise = done.promise();
+        if (promise.running_inline) return std::noop_coroutine();
+        return promise.continuation;
       }
       void await_resume() const noexcept {}
     };
@@ -99,12 +106,26 @@ class task {
 
   // co_await a task: run it now, on behalf of the awaiting task, and go on
   // with its result when it ends.
+  //
+  // Why not simply return `frame` from await_suspend (symmetric transfer)?
+  // That needs the compiler to turn each resume into a tail call, which it
+  // does not promise: without optimisation, or under ThreadSanitizer (whose
+  // hooks at every function's entry and exit forbid it), a loop that
+  // co_awaits a task that ends at once, over and over, stacks a frame per
+  // turn until the stack is gone. So the task is resumed here, as a call:
+  // if it ends without waiting, the awaiting task goes on at once (false)
+  // and the stack is as it was; if it waited, the awaiting task suspends
+  // (true), and the task resumes it when it ends.
   struct awaiter {
     handle frame;
     bool await_ready() const noexcept { return !frame || frame.done(); }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-      frame.promise().continuation = awaiting;
-      return frame;
+    bool await_suspend(std::coroutine_handle<> awaiting) noexcept {
+      promise_type& promise = frame.promise();
+      promise.continuation = awaiting;
+      promise.running_inline = true;
+      frame.resume();  // until it ends or waits
+      promise.running_inline = false;
+      return !frame.done();
     }
     T await_resume() { return frame.promise().take(); }
   };
