@@ -47,6 +47,12 @@ lab_ensure_packages() {
   rm -f "/tmp/lab-apt.$$.log"
 }
 
+# lab_stderr_is_terminal: whether the counter may rewrite one line (a test
+# that has no pseudo-terminal to give stands in for it by redefining this).
+lab_stderr_is_terminal() {
+  [ -t 2 ]
+}
+
 # lab_show_progress LOG LABEL: reads a build's output on stdin, keeps all of
 # it in LOG, and shows the step counter ninja prints ("[12/150] Building
 # ..."): on one updating line when stderr is a terminal, else a plain line
@@ -59,7 +65,7 @@ lab_show_progress() {
     [[ "$line" =~ ^\[([0-9]+)/([0-9]+)\]\  ]] || continue
     done="${BASH_REMATCH[1]}" total="${BASH_REMATCH[2]}"
     [ "$total" -gt 0 ] || continue
-    if [ -t 2 ]; then
+    if lab_stderr_is_terminal; then
       printf '\r\033[2Klab: %s: step %s of %s' "$label" "$done" "$total" >&2
     else
       tenth=$((done * 10 / total))
@@ -69,7 +75,7 @@ lab_show_progress() {
       fi
     fi
   done
-  if [ -t 2 ] && [ -n "${total:-}" ]; then printf '\r\033[2K' >&2; fi
+  if lab_stderr_is_terminal && [ -n "${total:-}" ]; then printf '\r\033[2K' >&2; fi
 }
 
 # lab_lock_build LOCKFILE: takes the lock of one build folder on a new file
