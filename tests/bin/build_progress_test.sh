@@ -54,11 +54,14 @@ terminal-line)
   ;;
 terminal-detect)
   # Under a real pseudo-terminal (script), stderr is taken for a terminal.
-  # script's stdin is given: a runner may start the tests with stdin closed.
-  # A machine that cannot make a pseudo-terminal (a container without
-  # /dev/pts) skips this case and says why.
-  if ! script -qec true /dev/null </dev/null >/dev/null 2>"$work/script.err"; then
-    echo "skipped: script cannot make a pseudo-terminal here: $(head -c 300 "$work/script.err")"
+  # script runs its command with $SHELL, so that is set; its stdin is given,
+  # since a runner may start the tests with stdin closed. A machine where
+  # script cannot show a probe's output (no pseudo-terminals, as in some
+  # containers) skips this case and says why.
+  export SHELL=/bin/bash
+  probe=$(script -qec "echo probe" /dev/null </dev/null 2>"$work/script.err" | tr -d '\r') || true
+  if [ "$probe" != probe ]; then
+    echo "skipped: script shows no output here (it printed '$probe'; stderr: $(head -c 300 "$work/script.err"))"
     exit 77
   fi
   export -f fake_build_output lab_show_progress lab_stderr_is_terminal
