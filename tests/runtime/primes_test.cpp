@@ -26,6 +26,33 @@ TEST_CASE("is_prime agrees with the definition for the first thousand numbers") 
   }
 }
 
+TEST_CASE("is_prime tries divisors up to n/2 unless told to stop at the square root") {
+  struct bound_guard {
+    ~bound_guard() { lab::set_divisor_bound(lab::divisor_bound::half); }
+  } restore;
+  CHECK(lab::current_divisor_bound() == lab::divisor_bound::half);
+  CHECK(lab::last_trial_divisor(100'000) == 50'000);
+  lab::set_divisor_bound(lab::divisor_bound::square_root);
+  CHECK(lab::last_trial_divisor(100'000) == 316);
+  CHECK(lab::last_trial_divisor(10'201) == 101);  // 101 squared: its divisor is tried
+  CHECK(lab::last_trial_divisor(10'200) == 100);
+  CHECK(lab::last_trial_divisor(3) == 1);
+}
+
+TEST_CASE("is_prime with the square-root bound agrees with the definition, squares of primes too") {
+  struct bound_guard {
+    ~bound_guard() { lab::set_divisor_bound(lab::divisor_bound::half); }
+  } restore;
+  lab::set_divisor_bound(lab::divisor_bound::square_root);
+  for (long n = 0; n < 20'000; ++n) {
+    bool expected = n >= 2;
+    for (long d = 2; d < n && expected; ++d) expected = n % d != 0;
+    INFO("n = ", n);
+    REQUIRE(lab::is_prime(n) == expected);
+  }
+  for (long p : {101L, 1'009L, 10'007L}) CHECK_FALSE(lab::is_prime(p * p));
+}
+
 TEST_CASE("is_prime gives the same answers in native mode") {
   mode_guard restore;
   lab::set_is_prime_mode(lab::code_mode::native);

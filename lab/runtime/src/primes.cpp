@@ -14,14 +14,16 @@ namespace {
 // already order the write before the workers' reads.
 std::atomic<code_mode> mode{code_mode::interpreted};
 std::atomic<long> spacing{protocol::settings::spacing_default};
+std::atomic<divisor_bound> bound{divisor_bound::half};
 
-// The lecture's algorithm: n has no divisor d with 2 <= d <= n/2.
+// The lecture's algorithm: n has no divisor d with 2 <= d <= last_trial_divisor(n).
 // `pause` is called every `every` divisions (a safepoint, or nothing).
 template <typename Pause>
 bool trial_division(long n, long every, Pause pause) {
   if (n < 2) return false;  // 0 and 1 are not prime
   long until_pause = every;
-  for (long d = 2; d <= n / 2; ++d) {
+  const long last = last_trial_divisor(n);
+  for (long d = 2; d <= last; ++d) {
     if (n % d == 0) return false;
     if (--until_pause == 0) {
       pause();
@@ -32,6 +34,15 @@ bool trial_division(long n, long every, Pause pause) {
 }
 
 }  // namespace
+
+// The lecture's n/2, or the largest d with d*d <= n: a divisor above it
+// pairs with one below it, so none is missed.
+long last_trial_divisor(long n) {
+  if (bound.load(std::memory_order_relaxed) == divisor_bound::half) return n / 2;
+  long d = 1;
+  while ((d + 1) * (d + 1) <= n) ++d;
+  return d;
+}
 
 bool is_prime(long n) {
   work_log::record(n);
@@ -49,6 +60,13 @@ void set_is_prime_mode(code_mode new_mode) {
 }
 code_mode is_prime_mode() {
   return mode.load(std::memory_order_relaxed);
+}
+
+void set_divisor_bound(divisor_bound new_bound) {
+  bound.store(new_bound, std::memory_order_relaxed);
+}
+divisor_bound current_divisor_bound() {
+  return bound.load(std::memory_order_relaxed);
 }
 
 void set_safepoint_spacing(long divisions) {
