@@ -25,13 +25,15 @@ namespace {
 
 }  // namespace
 
-finished_program run_to_end(const std::vector<std::string>& argv) {
+finished_program run_to_end(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env) {
   pipe_ends output = make_pipe();
   const pid_t pid = fork();
   if (pid < 0) return {};
   if (pid == 0) {
     dup2(output.write.get(), STDOUT_FILENO);
     dup2(output.write.get(), STDERR_FILENO);
+    for (const auto& assignment : env) putenv(const_cast<char*>(assignment.c_str()));
     exec_or_die(argv);
   }
   output.write.reset();  // read() ends when the child's copies close

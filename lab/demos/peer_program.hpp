@@ -16,8 +16,10 @@ struct finished_program {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `argv` (argv[0] looked up in PATH) to its end, output captured.
-finished_program run_to_end(const std::vector<std::string>& argv);
+// Runs `argv` (argv[0] looked up in PATH) to its end, output captured, with
+// `env` ("NAME=value" each) added to its environment.
+finished_program run_to_end(const std::vector<std::string>& argv,
+                            const std::vector<std::string>& env = {});
 
 // A server program started with `argv` and expected to listen on
 // 127.0.0.1:`port`; stopped (SIGTERM, then SIGKILL) and waited for when

@@ -5,61 +5,21 @@
 //
 // lesson: races
 #include <fmt/core.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <lab/unique_fd.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "demo.hpp"
+#include "peer_program.hpp"
 
 namespace lab::demos {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct finished_program {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together, in order
-};
-
-// Runs argv to completion with its output captured. The demo itself is in
-// the sandbox, so whatever this starts is boxed with it.
-finished_program run(const std::vector<std::string>& argv,
-                     const std::vector<std::string>& env = {}) {
-  lab::pipe_ends output;
-  try {
-    output = lab::make_pipe();
-  } catch (const std::system_error&) {
-    return {};
-  }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(output.write.get(), STDOUT_FILENO);
-    dup2(output.write.get(), STDERR_FILENO);
-    for (const auto& assignment : env) putenv(const_cast<char*>(assignment.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  output.write.reset();  // the child's copies are the only writers left: read() ends when it does
-  finished_program result;
-  char buffer[4096];
-  ssize_t got;
-  while ((got = read(output.read.get(), buffer, sizeof buffer)) > 0)
-    result.output.append(buffer, static_cast<std::size_t>(got));
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
 
 // The lines of a TSan report worth reading: the warning, each access with
 // its first frame (the student's code), and the summary. Full report: full=1.
@@ -103,7 +63,7 @@ int run_tsan(const params& p) {
   fmt::print("Compiling the {} counter with ThreadSanitizer:\n  {}\n", fixed ? "atomic" : "racy",
              shown);
   std::fflush(stdout);
-  const finished_program built = run(compile);
+  const finished_program built = run_to_end(compile);
   if (built.exit_code != 0) {
     fmt::print("The compiler failed:\n{}", built.output);
     fs::remove_all(folder);
@@ -113,7 +73,7 @@ int run_tsan(const params& p) {
   fmt::print("Running it (TSan watches every memory access; it runs a few times slower):\n");
   std::fflush(stdout);
   // exitcode=66: a report is not a crash; second_deadlock_stack for lock reports.
-  const finished_program ran = run({program.string()}, {"TSAN_OPTIONS=exitcode=66"});
+  const finished_program ran = run_to_end({program.string()}, {"TSAN_OPTIONS=exitcode=66"});
   fs::remove_all(folder);
   const bool reported = ran.output.find("WARNING: ThreadSanitizer: data race") != std::string::npos;
   fmt::print("{}\n", full ? ran.output : essentials(ran.output));
