@@ -25,6 +25,17 @@ extern "C" void on_interrupt(int) {
   interrupted.store(true);
 }
 
+// Set by SIGTERM or SIGHUP (`kill`, `timeout`, a closed terminal): the same
+// clean stop as Ctrl-C, so that the boxed program (a student's code, a
+// server) does not outlive lab; then lab ends by that signal, as a killed
+// program should.
+std::atomic<int> terminated_by{0};
+
+extern "C" void on_terminate(int signal_number) {
+  terminated_by.store(signal_number);
+  interrupted.store(true);
+}
+
 // What `lab --help` says first.
 std::string overview() {
   return "lab: a concurrency lab. Run checks on your exercises, read hints, grade everything.\n"
@@ -224,6 +235,19 @@ int run_command_line(int argc, const char* const* argv) {
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
+  struct sigaction termination {};
+  termination.sa_handler = on_terminate;
+  sigemptyset(&termination.sa_mask);
+  sigaction(SIGTERM, &termination, nullptr);
+  sigaction(SIGHUP, &termination, nullptr);
+  // Once the command has stopped what it ran: end as the signal asked.
+  const auto end_if_terminated = [](int code) {
+    if (const int signal_number = terminated_by.load(); signal_number != 0) {
+      signal(signal_number, SIG_DFL);
+      raise(signal_number);
+    }
+    return code;
+  };
 
   auto app = make_app(context);
   try {
@@ -234,8 +258,13 @@ int run_command_line(int argc, const char* const* argv) {
     return exit_code::bad_usage;
   }
   const int code = run_parsed(*app, context);
-  if (code >= 0) return code;
+  if (code >= 0) return end_if_terminated(code);
   // No subcommand: the interactive lessons, with the same one-line errors.
+  // The REPL keeps running after a Ctrl-C; a SIGTERM or SIGHUP still ends it
+  // at once, as before (it stops a running demo through its own handling).
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  if (const int signal_number = terminated_by.load(); signal_number != 0) raise(signal_number);
   return run_guarded(context, [&] { return run_repl(context); });
 }
 

@@ -118,6 +118,7 @@ TEST_CASE("every target of every course benchmark is a figure its demo reports")
       {"echo_models", {"conns=100", "seconds=0.1"}},
       {"green_switch", {"switches=10000", "greenlets=100", "repeats=1", "python=0"}},
       {"c10k", {"clients=50"}},
+      {"chat", {"clients=20"}},
       {"server_memory", {"clients=20"}},
   };
   const auto course = nlohmann::json::parse(

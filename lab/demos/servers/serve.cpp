@@ -23,6 +23,12 @@ std::string how_to_try(server_kind kind, std::uint16_t port) {
         "try it: nc 127.0.0.1 {0}   (it answers <N, took X ms>; several at once:\n"
         "        for i in 1 2 3; do nc 127.0.0.1 {0} & done; wait)",
         port);
+  if (kind == server_kind::chat)
+    return fmt::format(
+        "try it: open http://127.0.0.1:{0}/ in a browser (two windows: chat between them), or\n"
+        "        curl 'http://127.0.0.1:{0}/poll?since=0'   (waits for a message), and elsewhere\n"
+        "        curl -d 'hello' http://127.0.0.1:{0}/send",
+        port);
   return fmt::format("try it: nc 127.0.0.1 {}   (type a line: it comes back; Ctrl-D leaves)", port);
 }
 

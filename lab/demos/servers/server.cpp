@@ -27,8 +27,10 @@ std::vector<param_spec> server_params(server_kind kind) {
   if (kind == server_kind::echo) {
     specs.push_back(param::number("chunk", 16, {1, 65536}));
     specs.push_back(param::number("compute_ms", 0, {0, 10'000}));
-  } else {
+  } else if (kind == server_kind::counting) {
     specs.push_back(param::number("work_ms", 50, {0, 10'000}));
+  } else {
+    specs.push_back(param::number("poll_s", 25, {1, 600}));
   }
   return specs;
 }
@@ -38,8 +40,10 @@ server_options options_from(server_kind kind, const params& p) {
   if (kind == server_kind::echo) {
     options.chunk = static_cast<std::size_t>(p.number("chunk"));
     options.compute = std::chrono::milliseconds(p.number("compute_ms"));
-  } else {
+  } else if (kind == server_kind::counting) {
     options.work = std::chrono::milliseconds(p.number("work_ms"));
+  } else {
+    options.long_poll = std::chrono::seconds(p.number("poll_s"));
   }
   return options;
 }

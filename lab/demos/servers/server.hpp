@@ -30,6 +30,7 @@ struct server_options {
   std::size_t chunk = 16;                // echo: bytes per recv(), as in the lecture
   std::chrono::milliseconds compute{0};  // echo: CPU time a chunk with '#' in it costs
   std::chrono::milliseconds work{50};    // counting: the simulated request
+  std::chrono::seconds long_poll{25};    // chat: how long a poll waits for news
   bool chatty = false;                   // say who comes and goes (lab serve)
 };
 
@@ -40,7 +41,7 @@ inline constexpr char compute_request = '#';
 using serve_function = void (*)(net::listener& listener, int stop_fd,
                                 const server_options& options);
 
-enum class server_kind { echo, counting };
+enum class server_kind { echo, counting, chat };
 
 struct demo_server {
   std::string name;     // "echo.select"
@@ -57,7 +58,7 @@ struct server_registration {
 };
 
 // The parameters `lab serve` takes for a server of `kind`: port, and chunk
-// and compute_ms (echo) or work_ms (counting).
+// and compute_ms (echo), work_ms (counting) or poll_s (chat).
 std::vector<param_spec> server_params(server_kind kind);
 
 // Types the checked parameters of `kind` into options.

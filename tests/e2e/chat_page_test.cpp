@@ -1,0 +1,193 @@
+// End-to-end: the comet chat's page in a real browser. A headless Chromium
+// (Debian's `chromium`, installed by bin/test) opens the page of `lab serve
+// chat`; another client posts a message over plain HTTP; the message must
+// appear in the page's list, put there by the page's own long-poll script.
+//
+// The browser is driven through the DevTools protocol over a pipe
+// (--remote-debugging-pipe): JSON commands on its descriptor 3, replies on
+// its descriptor 4, each message ended by a NUL byte. No WebSocket, no
+// driver library. Every read has a deadline; the browser is killed (its
+// whole process group) at the end.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <lab/net/socket.hpp>
+#include <lab/unique_fd.hpp>
+
+#include "lab_process.hpp"
+#include "serving_lab.hpp"
+
+using lab_test::serving_lab;
+
+namespace {
+
+using namespace std::chrono_literals;
+using page_clock = std::chrono::steady_clock;
+
+class headless_chromium {
+ public:
+  headless_chromium() : profile_(lab_test::fresh_temp_dir()) {
+    int commands[2], replies[2];
+    REQUIRE(pipe2(commands, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(replies, O_CLOEXEC) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      setpgid(0, 0);  // its renderer and helper processes go with it at the end
+      // Out of the way of 3 and 4 first, then onto them (dup2 clears O_CLOEXEC).
+      const int in = fcntl(commands[0], F_DUPFD, 10), out = fcntl(replies[1], F_DUPFD, 10);
+      dup2(in, 3);
+      dup2(out, 4);
+      const int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);  // its warnings about D-Bus and the GPU are noise here
+      const std::string profile = "--user-data-dir=" + profile_.string();
+      execlp("chromium", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+             "--remote-debugging-pipe", profile.c_str(), "about:blank", nullptr);
+      _exit(127);
+    }
+    close(commands[0]);
+    close(replies[1]);
+    commands_ = lab::unique_fd(commands[1]);
+    replies_ = lab::unique_fd(replies[0]);
+  }
+
+  ~headless_chromium() {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    std::error_code ec;
+    std::filesystem::remove_all(profile_, ec);
+  }
+
+  // Sends one command and returns its reply's "result" (events and other
+  // replies on the way are skipped); fails the test on an error or silence.
+  nlohmann::json call(const std::string& method, nlohmann::json params = nlohmann::json::object(),
+                      const std::string& session = "") {
+    nlohmann::json command = {{"id", ++last_id_}, {"method", method}, {"params", params}};
+    if (!session.empty()) command["sessionId"] = session;
+    const std::string text = command.dump() + '\0';
+    REQUIRE(write(commands_.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    for (;;) {
+      const nlohmann::json reply = next_message(60s);
+      REQUIRE_MESSAGE(!reply.is_null(), "Chromium did not answer ", method,
+                      " (is the chromium package installed? bin/test installs it)");
+      if (reply.value("id", -1) != last_id_) continue;
+      REQUIRE_MESSAGE(!reply.contains("error"), method, ": ", reply["error"].dump());
+      return reply["result"];
+    }
+  }
+
+ private:
+  // The next NUL-ended message, or null after `patience` without one.
+  nlohmann::json next_message(std::chrono::milliseconds patience) {
+    const auto until = page_clock::now() + patience;
+    for (;;) {
+      if (const auto end = buffer_.find('\0'); end != std::string::npos) {
+        const std::string message = buffer_.substr(0, end);
+        buffer_.erase(0, end + 1);
+        return nlohmann::json::parse(message, nullptr, false);
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - page_clock::now());
+      pollfd entry{replies_.get(), POLLIN, 0};
+      if (left.count() <= 0 || poll(&entry, 1, static_cast<int>(left.count())) != 1) return nullptr;
+      char chunk[65536];
+      const ssize_t got = read(replies_.get(), chunk, sizeof chunk);
+      if (got <= 0) return nullptr;  // it ended
+      buffer_.append(chunk, static_cast<std::size_t>(got));
+    }
+  }
+
+  std::filesystem::path profile_;
+  pid_t pid_ = -1;
+  lab::unique_fd commands_, replies_;
+  std::string buffer_;
+  int last_id_ = 0;
+};
+
+// One request on its own connection; the server's whole answer.
+std::string page_test_request(std::uint16_t port, const std::string& request) {
+  const auto connection = lab::net::connect_loopback(port);
+  REQUIRE(lab::net::send_all(connection.get(), request));
+  std::string response;
+  char buffer[4096];
+  for (;;) {
+    pollfd entry{connection.get(), POLLIN, 0};
+    if (poll(&entry, 1, 10'000) != 1) break;
+    const auto got = lab::net::recv_some(connection.get(), {buffer, sizeof buffer});
+    if (got.status != lab::net::io_status::ok) break;
+    response.append(buffer, got.bytes);
+  }
+  return response;
+}
+
+// How many polls the chat says are waiting (-1: no answer).
+long polls_waiting(std::uint16_t port) {
+  const std::string response =
+      page_test_request(port, "GET /status HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
+  const auto end = response.find("\r\n\r\n");
+  if (end == std::string::npos) return -1;
+  const auto status = nlohmann::json::parse(response.substr(end + 4), nullptr, false);
+  return status.is_object() ? status.value("waiting", -1L) : -1L;
+}
+
+// Waits (bounded) until the page's script has a poll waiting at the server.
+bool page_is_polling(std::uint16_t port, std::chrono::seconds patience) {
+  const auto until = page_clock::now() + patience;
+  while (page_clock::now() < until) {
+    if (polls_waiting(port) >= 1) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a message posted by another client appears on the chat page in a real browser") {
+  serving_lab lab({"chat"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  headless_chromium browser;
+  const auto target = browser.call(
+      "Target.createTarget", {{"url", "http://127.0.0.1:" + std::to_string(port) + "/"}});
+  const auto attached = browser.call("Target.attachToTarget",
+                                     {{"targetId", target["targetId"]}, {"flatten", true}});
+  const std::string session = attached["sessionId"];
+  // The page's script has loaded and asked /poll: the server holds it.
+  REQUIRE_MESSAGE(page_is_polling(port, 60s), "the page never asked /poll");
+
+  const std::string message = "posted by another client over plain HTTP";
+  const std::string sent = page_test_request(
+      port, "POST /send HTTP/1.1\r\nHost: lab\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(message.size()) + "\r\n\r\n" + message);
+  REQUIRE(sent.rfind("HTTP/1.1 200 OK", 0) == 0);
+
+  std::string shown;
+  const auto until = page_clock::now() + 30s;
+  while (shown.find(message) == std::string::npos && page_clock::now() < until) {
+    const auto evaluated = browser.call(
+        "Runtime.evaluate",
+        {{"expression", "document.getElementById('log').innerText"}, {"returnByValue", true}},
+        session);
+    shown = evaluated["result"].value("value", "");
+    if (shown.find(message) == std::string::npos) std::this_thread::sleep_for(50ms);
+  }
+  INFO("the page's list: ", shown);
+  CHECK(shown.find(message) != std::string::npos);
+  // And the page went back to waiting for the next one.
+  CHECK(page_is_polling(port, 30s));
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}

@@ -1,0 +1,166 @@
+// End-to-end: `lab serve chat`, the comet chat, answers real HTTP clients on
+// the loopback: the page, a long poll held until another client sends a
+// message, an empty answer when the poll's wait runs out, errors in words,
+// requests sent back to back. And the chat.comet demo's claim. Every wait
+// has a deadline; every exchange is small.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <lab/net/socket.hpp>
+
+#include "lab_process.hpp"
+#include "serving_lab.hpp"
+
+using lab_test::run_lab;
+using lab_test::serving_lab;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Sends `request` and reads until the server closes the connection (or
+// `patience` passes without a byte): the whole response.
+std::string chat_exchange(std::uint16_t port, const std::string& request,
+                     std::chrono::milliseconds patience = 10s) {
+  const auto connection = lab::net::connect_loopback(port);
+  REQUIRE(lab::net::send_all(connection.get(), request));
+  std::string response;
+  char buffer[4096];
+  for (;;) {
+    pollfd entry{connection.get(), POLLIN, 0};
+    if (poll(&entry, 1, static_cast<int>(patience.count())) != 1) break;
+    const auto got = lab::net::recv_some(connection.get(), {buffer, sizeof buffer});
+    if (got.status != lab::net::io_status::ok) break;
+    response.append(buffer, got.bytes);
+  }
+  return response;
+}
+
+std::string chat_get(std::uint16_t port, const std::string& target) {
+  return chat_exchange(port, "GET " + target + " HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
+}
+
+std::string chat_post(std::uint16_t port, const std::string& target, const std::string& body) {
+  return chat_exchange(port, "POST " + target + " HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n" +
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+std::string chat_body(const std::string& response) {
+  const auto end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+// How many polls the server says are waiting (-1 if it did not say).
+long chat_waiting(std::uint16_t port) {
+  const auto status = nlohmann::json::parse(chat_body(chat_get(port, "/status")), nullptr, false);
+  return status.is_object() ? status.value("waiting", -1L) : -1L;
+}
+
+// Asks /status until `count` polls wait; bounded.
+bool chat_until_waiting(std::uint16_t port, long count) {
+  for (int i = 0; i < 500; ++i) {
+    if (chat_waiting(port) == count) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("lab serve chat serves its page with the long-poll script") {
+  serving_lab lab({"chat"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  CHECK(lab.output.find("open http://127.0.0.1:" + std::to_string(port) + "/") != std::string::npos);
+  const std::string page = chat_get(port, "/");
+  CHECK(page.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(page.find("Content-Type: text/html") != std::string::npos);
+  CHECK(page.find("fetch(\"/poll?since=\"") != std::string::npos);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
+TEST_CASE("a chat poll waits until another client sends a message and then gets it") {
+  serving_lab lab({"chat"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  std::string answer;
+  std::thread waiting_page([&] { answer = chat_get(port, "/poll?since=0"); });
+  REQUIRE(chat_until_waiting(port, 1));  // held at the server: no answer yet
+  CHECK(answer.empty());
+  const std::string sent = chat_post(port, "/send", "hello from another client");
+  CHECK(chat_body(sent) == R"({"id":0})");
+  waiting_page.join();
+  INFO(answer);
+  const auto news = nlohmann::json::parse(chat_body(answer), nullptr, false);
+  REQUIRE(news.is_object());
+  CHECK(news["messages"] == nlohmann::json::array({"hello from another client"}));
+  CHECK(news["next"] == 1);
+  CHECK(chat_waiting(port) == 0);
+  // A later poll from 0 gets the message at once; from 1 it would wait.
+  CHECK(nlohmann::json::parse(chat_body(chat_get(port, "/poll?since=0")))["messages"].size() == 1);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
+TEST_CASE("a chat poll with nothing new comes back empty when its wait runs out") {
+  serving_lab lab({"chat", "poll_s=1"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  const auto news = nlohmann::json::parse(chat_body(chat_get(port, "/poll?since=0")), nullptr, false);
+  REQUIRE(news.is_object());
+  CHECK(news["messages"].empty());
+  CHECK(news["next"] == 0);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
+TEST_CASE("the chat answers bad requests with their cause and unknown paths with 404") {
+  serving_lab lab({"chat"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  const std::string not_http = chat_exchange(port, "HELLO\r\n\r\n");
+  CHECK(not_http.rfind("HTTP/1.1 400 Bad Request", 0) == 0);
+  CHECK(not_http.find("not an HTTP request") != std::string::npos);
+  CHECK(chat_get(port, "/poll?since=x").find("/poll needs ?since=N") != std::string::npos);
+  CHECK(chat_post(port, "/send", "").find("/send needs the message") != std::string::npos);
+  CHECK(chat_post(port, "/send", std::string(5000, 'x')).find("over 4096 bytes") != std::string::npos);
+  CHECK(chat_get(port, "/nowhere").rfind("HTTP/1.1 404 Not Found", 0) == 0);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
+TEST_CASE("requests sent back to back on one chat connection are answered in order") {
+  serving_lab lab({"chat"});
+  const std::uint16_t port = lab.port();
+  REQUIRE(port != 0);
+  const std::string both = chat_exchange(
+      port,
+      "POST /send HTTP/1.1\r\nHost: lab\r\nContent-Length: 5\r\n\r\nfirstGET /status HTTP/1.1\r\n"
+      "Host: lab\r\nConnection: close\r\n\r\n");
+  INFO(both);
+  const auto first = both.find(R"({"id":0})");
+  const auto second = both.find(R"({"messages":1,"waiting":0})");
+  CHECK(first != std::string::npos);
+  CHECK(second != std::string::npos);
+  CHECK(first < second);
+  lab.press_enter();
+  CHECK(lab.wait() == 0);
+}
+
+TEST_CASE("chat.comet delivers one message to every waiting poll from one server thread") {
+  const auto run = run_lab({"demo", "chat.comet", "clients=50"}, {}, std::chrono::seconds(120));
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("the server says 50 polls are waiting, in 1 thread.") != std::string::npos);
+  CHECK(run.out.find("It reached 50 of the 50 waiting polls") != std::string::npos);
+  CHECK(run.out.find("One thread held all 50 requests open") != std::string::npos);
+}
