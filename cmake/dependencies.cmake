@@ -24,3 +24,7 @@ set_target_properties(http_parser::http_parser PROPERTIES
 
 # Stack switching for green threads (lab/green.hpp).
 find_package(Boost 1.74 REQUIRED COMPONENTS context)
+
+# SQLite, for green.blocking_db: a real database whose C code blocks the
+# thread that queries it (a pkg-config file, no CMake package).
+pkg_check_modules(sqlite3 REQUIRED IMPORTED_TARGET sqlite3)

@@ -8,7 +8,7 @@
 lab_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 lab_packages=(cmake ninja-build g++ pkg-config libcli11-dev libfmt-dev nlohmann-json3-dev doctest-dev libedit-dev
-              libcpp-httplib-dev libhttp-parser-dev libboost-context-dev)
+              libcpp-httplib-dev libhttp-parser-dev libboost-context-dev libsqlite3-dev)
 
 # lab_missing_packages PKG...: prints the ones not installed. One dpkg-query
 # for all of them: bin/lab asks before every run, and a query per package

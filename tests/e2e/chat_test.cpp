@@ -164,3 +164,26 @@ TEST_CASE("chat.comet delivers one message to every waiting poll from one server
   CHECK(run.out.find("It reached 50 of the 50 waiting polls") != std::string::npos);
   CHECK(run.out.find("One thread held all 50 requests open") != std::string::npos);
 }
+
+// Not the chat, but its lesson's other server: the slow SQLite query.
+TEST_CASE("green.blocking_db freezes the pings while the handler queries and not when a thread does") {
+  const auto run = run_lab({"demo", "green.blocking_db", "query_ms=300"}, {}, std::chrono::seconds(120));
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("The hub's watchdog: greenlet 'query handler' kept the thread") != std::string::npos);
+  // The longest ping of each run, from its row of the table.
+  const auto longest = [&](const std::string& row) {
+    const auto at = run.out.find(row);
+    if (at == std::string::npos) return -1.0;
+    const std::string line = run.out.substr(at, run.out.find('\n', at) - at);
+    const auto end = line.rfind(" ms");
+    const auto start = line.rfind(' ', end - 1);
+    return std::stod(line.substr(start + 1, end - start - 1));
+  };
+  const double blocked = longest("itself (SQLite blocks the thread)");
+  const double offloaded = longest("in a thread, waited for green");
+  // A ping sent as the query starts waits for all of it (calibrated to about 300 ms).
+  CHECK(blocked >= 100);
+  CHECK(offloaded >= 0);
+  CHECK(offloaded < blocked / 2);  // the pings went on: no ping waited for the query
+}

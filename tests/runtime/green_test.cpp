@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "lab/green_offload.hpp"
+#include "lab/thread_pool.hpp"
 #include "lab/unique_fd.hpp"
 
 #include "tracked.hpp"
@@ -286,4 +289,37 @@ TEST_CASE("a greenlet that overflows its stack crashes on the guard page instead
   // A signal (SIGSEGV on the guard page), or a sanitizer's report and exit
   // code under ASan; never a clean exit.
   CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)));
+}
+
+// The call blocks its worker thread at a gate only a greenlet opens. Had it
+// run on the greenlets' thread, that greenlet could not run: the call would
+// give up after 30 s and return -1, and the log would say so.
+TEST_CASE("a blocking call in a thread lets the other greenlets run until it returns") {
+  lab::thread_pool pool(1);
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::vector<std::string> log;
+  auto caller = green::spawn([&] {
+    const int answer = green::call_in_thread(pool, [opened] {
+      // Blocks this worker thread until a greenlet opens the gate.
+      return opened.wait_for(30s) == std::future_status::ready ? 42 : -1;
+    });
+    log.push_back("the call returned " + std::to_string(answer));
+  });
+  auto other = green::spawn([&] {
+    log.push_back("another greenlet ran while the call blocked");
+    gate.set_value();
+  });
+  caller.get();
+  other.get();
+  CHECK(log == std::vector<std::string>{"another greenlet ran while the call blocked",
+                                        "the call returned 42"});
+}
+
+TEST_CASE("an exception thrown by a call in a thread comes out in its greenlet") {
+  lab::thread_pool pool(1);
+  auto caller = green::spawn([&] {
+    return green::call_in_thread(pool, []() -> int { throw std::runtime_error("the query failed"); });
+  });
+  CHECK_THROWS_WITH_AS(caller.get(), "the query failed", std::runtime_error);
 }
