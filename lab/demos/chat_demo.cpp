@@ -39,6 +39,14 @@ namespace {
 
 using chat_clock = std::chrono::steady_clock;
 
+// Threads a sanitizer adds to every process of this build (ThreadSanitizer
+// runs one in the background).
+#if defined(__SANITIZE_THREAD__)
+constexpr long sanitizer_threads = 1;
+#else
+constexpr long sanitizer_threads = 0;
+#endif
+
 // One request on a connection of its own, answered to its end ("Connection:
 // close"); the body, or "" if the server did not answer with 200.
 std::string chat_request(std::uint16_t port, const std::string& request) {
@@ -130,9 +138,12 @@ int run_chat(const params& p) {
   const long opened = static_cast<long>(pollers.size());
   const long waiting = wait_until_waiting(server.port(), opened, std::chrono::milliseconds(5000));
   const process_memory full = memory_of(server.pid());
-  fmt::print("  {} connected{}{}; the server says {} polls are waiting, in {} thread{}.\n", opened,
+  // The server's own thread, and under ThreadSanitizer that tool's background thread too.
+  const long expected_threads = sanitizer_threads + 1;
+  fmt::print("  {} connected{}{}; the server says {} polls are waiting, in {} thread{}{}.\n", opened,
              connect_error.empty() ? "" : " (connecting stopped: ", connect_error.empty() ? "" : connect_error + ")",
-             waiting, full.threads, full.threads == 1 ? "" : "s");
+             waiting, full.threads, full.threads == 1 ? "" : "s",
+             sanitizer_threads > 0 ? " (one of them ThreadSanitizer's own)" : "");
 
   // The post, and every poll's answer, timed from the moment before it.
   const auto posted = chat_clock::now();
@@ -188,14 +199,14 @@ int run_chat(const params& p) {
   report_metric("chat_waiting_polls", static_cast<double>(waiting), "polls");
   report_metric("chat_fanout_p99_ms", p99, "ms");
   report_metric("chat_kb_per_poll", kb_per_poll, "KB");
-  if (got_message == clients && waiting == clients)
+  if (got_message == clients && waiting == clients && full.threads == expected_threads)
     fmt::print(
         "One thread held all {} requests open and answered every one when the message came:\n"
         "a waiting page costs a greenlet's stack and a socket, not a thread.\n",
         clients);
   else
-    fmt::print("This run did not deliver the message to every poll (see above): the claim is not "
-               "shown.\n");
+    fmt::print("This run did not deliver the message to every poll from one server thread (see "
+               "above): the claim is not shown.\n");
   return 0;
 }
 
