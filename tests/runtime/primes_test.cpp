@@ -39,7 +39,7 @@ TEST_CASE("is_prime tries divisors up to n/2 unless told to stop at the square r
   CHECK(lab::last_trial_divisor(3) == 1);
 }
 
-TEST_CASE("is_prime with the square-root bound agrees with the definition, squares of primes too") {
+TEST_CASE("is_prime with the square-root bound agrees with the definition and with squares of primes") {
   struct bound_guard {
     ~bound_guard() { lab::set_divisor_bound(lab::divisor_bound::half); }
   } restore;
