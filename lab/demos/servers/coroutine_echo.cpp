@@ -23,10 +23,6 @@
 namespace lab::demos {
 namespace {
 
-bool asks_for_computation(const std::vector<char>& chunk, std::size_t size) {
-  return std::string_view(chunk.data(), size).find(compute_request) != std::string_view::npos;
-}
-
 // Sends all of `data`, waiting (as a task) whenever the socket is full.
 // False: the client is gone. Like asyncio's sock_sendall it tries first and
 // waits only when the kernel takes nothing: most sends fit at once, and a
@@ -55,7 +51,7 @@ task<void> echo_client_task(unique_fd client, const server_options& options) {
       continue;
     }
     if (got.status != net::io_status::ok) co_return;  // hung up or reset
-    if (asks_for_computation(chunk, got.bytes)) compute_for(options.compute);
+    if (asks_for_computation(chunk.data(), got.bytes)) compute_for(options.compute);
     if (!co_await send_all_async(client.get(), {chunk.data(), got.bytes})) co_return;
     // Nothing preempts a task: a client whose bytes never run out would
     // keep the thread from every other client. Give the others their turn

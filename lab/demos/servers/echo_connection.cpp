@@ -1,17 +1,15 @@
 #include "echo_connection.hpp"
 
+#include <string_view>
 #include <vector>
 
 #include <lab/net/socket.hpp>
 
 namespace lab::demos {
-namespace {
 
 bool asks_for_computation(const char* data, std::size_t size) {
   return std::string_view(data, size).find(compute_request) != std::string_view::npos;
 }
-
-}  // namespace
 
 unique_fd accept_echo_client(int listener_fd, bool nonblocking) {
   unique_fd client = net::accept_client(listener_fd, nonblocking);

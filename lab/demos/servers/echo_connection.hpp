@@ -20,6 +20,10 @@ namespace lab::demos {
 // take that long).
 unique_fd accept_echo_client(int listener_fd, bool nonblocking = false);
 
+// Whether a chunk of a client's bytes asks for the long computation
+// (compute_request in it).
+bool asks_for_computation(const char* data, std::size_t size);
+
 // Echoes `fd` with blocking calls until the client hangs up or resets:
 // recv() a chunk, send() it back, again. The calling thread does nothing
 // else meanwhile. A chunk with compute_request in it costs options.compute
