@@ -1,5 +1,7 @@
 #include "echo_clients.hpp"
 
+#include <lab/net/load_generator.hpp>
+
 #include <poll.h>
 
 #include <algorithm>
@@ -134,6 +136,20 @@ idle_crowd::idle_crowd(std::uint16_t port, long count, std::chrono::milliseconds
       ++result.echoed;
     else
       ++result.turned_away;
+  }
+}
+
+load_result drive_load(std::uint16_t port, int connections, double seconds, std::size_t size) {
+  net::load_plan plan;
+  plan.port = port;
+  plan.connections = connections;
+  plan.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  plan.message_size = size;
+  try {
+    const net::load_report report = net::run_load(plan);
+    return {report.per_second(), report.percentile_us(0.99), static_cast<long>(report.errors), {}};
+  } catch (const std::exception& error) {
+    return {0, 0, 0, error.what()};
   }
 }
 

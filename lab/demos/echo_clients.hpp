@@ -102,4 +102,14 @@ class idle_crowd {
   crowd_result result_;
 };
 
+// A closed-loop load of `connections` on 127.0.0.1:`port` for `seconds`
+// with messages of `size` bytes (lab load's generator, lab/net/load_generator.hpp).
+struct load_result {
+  double per_second = 0;
+  double p99_us = 0;
+  long errors = 0;
+  std::string failure;  // why the load could not run, if it could not; then no figures
+};
+load_result drive_load(std::uint16_t port, int connections, double seconds, std::size_t size);
+
 }  // namespace lab::demos

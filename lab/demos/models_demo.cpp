@@ -16,35 +16,13 @@
 #include <string>
 #include <vector>
 
-#include <lab/net/load_generator.hpp>
-
 #include "demo.hpp"
+#include "echo_clients.hpp"  // drive_load
 #include "servers/server.hpp"
 #include "servers/server_process.hpp"
 
 namespace lab::demos {
 namespace {
-
-struct model_figures {
-  double per_second = 0;
-  double p99_us = 0;
-  long errors = 0;
-  std::string failure;  // why the load could not run, if it could not
-};
-
-model_figures drive_model(std::uint16_t port, int connections, double seconds, std::size_t size) {
-  net::load_plan plan;
-  plan.port = port;
-  plan.connections = connections;
-  plan.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-  plan.message_size = size;
-  try {
-    const net::load_report report = net::run_load(plan);
-    return {report.per_second(), report.percentile_us(0.99), static_cast<long>(report.errors), {}};
-  } catch (const std::exception& error) {
-    return {0, 0, 0, error.what()};
-  }
-}
 
 int run_models(const params& p) {
   const auto levels = p.numbers("conns");
@@ -68,7 +46,7 @@ int run_models(const params& p) {
     fmt::print("{:<24}", model);
     std::fflush(stdout);
     for (long conns : levels) {
-      const model_figures f = drive_model(server.port(), static_cast<int>(conns), seconds, size);
+      const load_result f = drive_load(server.port(), static_cast<int>(conns), seconds, size);
       if (!f.failure.empty()) {
         fmt::print("  {:>20}", "could not run");
         fmt::print(stderr, "\n({} at {} connections: {})\n", model, conns, f.failure);

@@ -53,25 +53,11 @@ std::optional<fs::path> build_peer(const std::string& name) {
   return binary;
 }
 
-struct load_figures {
-  double per_second = 0;
-  double p99_us = 0;
-  std::uint64_t errors = 0;
-};
-
-load_figures drive(std::uint16_t port, int connections, double seconds, std::size_t size) {
-  net::load_plan plan;
-  plan.port = port;
-  plan.connections = connections;
-  plan.duration = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-  plan.message_size = size;
-  try {
-    const net::load_report report = net::run_load(plan);
-    return {report.per_second(), report.percentile_us(0.99), report.errors};
-  } catch (const std::exception& error) {
-    fmt::print("  (the load could not run: {})\n", error.what());
-    return {};
-  }
+// The load, or a line saying why it could not run (then no figures).
+load_result drive(std::uint16_t port, int connections, double seconds, std::size_t size) {
+  load_result result = drive_load(port, connections, seconds, size);
+  if (!result.failure.empty()) fmt::print("  (the load could not run: {})\n", result.failure);
+  return result;
 }
 
 // The small client's wait beside the big one, on `server`.
@@ -108,8 +94,8 @@ int run_yardsticks(const params& p) {
   fmt::print("{:>6}  {:>14} {:>10}  {:>14} {:>10}  {:>9}\n", "conns", "lab epoll rt/s", "p99 us",
              "C epoll rt/s", "p99 us", "lab / C");
   for (long conns : levels) {
-    const load_figures ours = drive(lab_server.port(), static_cast<int>(conns), seconds, size);
-    load_figures theirs;
+    const load_result ours = drive(lab_server.port(), static_cast<int>(conns), seconds, size);
+    load_result theirs;
     if (reference) theirs = drive(reference->port(), static_cast<int>(conns), seconds, size);
     const double ratio = theirs.per_second > 0 ? ours.per_second / theirs.per_second : 0;
     fmt::print("{:>6}  {:>14.0f} {:>10.0f}  {:>14.0f} {:>10.0f}  {:>8.2f}x\n", conns,
@@ -121,7 +107,7 @@ int run_yardsticks(const params& p) {
   }
   // CPython's servers, at 100 connections (select() could not take 1000).
   fmt::print("\nAt 100 connections, beside CPython's servers:\n");
-  const load_figures ours = drive(lab_server.port(), 100, seconds, size);
+  const load_result ours = drive(lab_server.port(), 100, seconds, size);
   for (const char* peer : {"echo_select_py", "echo_asyncio_py"}) {
     const fs::path script = peers_dir() / (std::string(peer) + ".py");
     if (!fs::exists(script)) {
@@ -134,7 +120,7 @@ int run_yardsticks(const params& p) {
       fmt::print("  ({} did not start listening: skipped)\n", peer);
       continue;
     }
-    const load_figures theirs = drive(port, 100, seconds, size);
+    const load_result theirs = drive(port, 100, seconds, size);
     const double ratio = theirs.per_second > 0 ? ours.per_second / theirs.per_second : 0;
     fmt::print("  {:<16} {:>9.0f} rt/s, p99 {:>6.0f} us; lab's epoll server {:.2f}x\n", peer,
                theirs.per_second, theirs.p99_us, ratio);
@@ -148,7 +134,7 @@ int run_yardsticks(const params& p) {
                       fmt::format("{:g}", seconds), std::to_string(size)});
       std::smatch match;
       static const std::regex rps(R"(rps=([0-9.]+))");
-      const load_figures ours_on_c = drive(reference->port(), 100, seconds, size);
+      const load_result ours_on_c = drive(reference->port(), 100, seconds, size);
       if (std::regex_search(run.output, match, rps)) {
         const double theirs = std::stod(match[1]);
         fmt::print(
