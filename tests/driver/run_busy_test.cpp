@@ -3,6 +3,7 @@
 // its own, run alone (RUN_SERIAL): these tests load the machine, and a load
 // made by other tests beside them would change the verdicts they check.
 #include "run.hpp"
+#include "fixture_programs.hpp"
 
 #include <doctest/doctest.h>
 #include <sched.h>
@@ -15,21 +16,8 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string fixture(const std::string& name) {
-  return std::string(LAB_FIXTURE_PROGRAMS_DIR) + "/" + name;
-}
-
-lab::run_spec spec_for(const std::string& program, std::vector<std::string> args = {}) {
-  lab::run_spec spec;
-  spec.argv = {fixture(program)};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.profile.timeout = 20s;
-  return spec;
-}
-
-}  // namespace
+using lab_test::fixture;
+using lab_test::spec_for;
 
 namespace {
 

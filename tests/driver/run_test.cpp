@@ -1,6 +1,7 @@
 // The run layer: a program in the box, its events read back with the run's
 // secret, its outcome said in words once; two boxes at once.
 #include "run.hpp"
+#include "fixture_programs.hpp"
 
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -16,21 +17,8 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string fixture(const std::string& name) {
-  return std::string(LAB_FIXTURE_PROGRAMS_DIR) + "/" + name;
-}
-
-lab::run_spec spec_for(const std::string& program, std::vector<std::string> args = {}) {
-  lab::run_spec spec;
-  spec.argv = {fixture(program)};
-  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.profile.timeout = 20s;
-  return spec;
-}
-
-}  // namespace
+using lab_test::fixture;
+using lab_test::spec_for;
 
 TEST_CASE("the outcome of a run is described in words") {
   lab::run_result run;
