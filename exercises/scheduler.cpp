@@ -135,7 +135,8 @@ class scheduler {
   // Moves every sleeper whose deadline has come to the back of ready_.
   void wake_due_sleepers() {
     if (sleepers_.empty()) return;
-    lab::todo("stage 2: wake_due_sleepers(): move the sleepers whose deadline <= time_.now() to ready_");
+    lab::todo(
+        "stage 2: wake_due_sleepers(): move the sleepers whose deadline <= time_.now() to ready_");
   }
 
   // Nothing ready, no descriptor to watch: sleep until the earliest deadline.
@@ -153,7 +154,8 @@ class scheduler {
   // moves the tasks waiting for the ready ones to ready_.
   void poll_descriptors(int timeout_ms) {
     (void)timeout_ms;
-    lab::todo("stage 3: poll_descriptors(): ::poll() the waiting descriptors, ready ones to ready_");
+    lab::todo(
+        "stage 3: poll_descriptors(): ::poll() the waiting descriptors, ready ones to ready_");
   }
 
   time_source time_;

@@ -211,7 +211,8 @@ TEST_CASE("runs 100000 tasks to their end") {
   if (unfinished > 0)
     FAIL_CHECK("run() returned, but ", unfinished, " of ", count,
                " tasks (each yields twice, then returns its number) never ended; the first is "
-               "number ", first_unfinished, ". ", lost_advice);
+               "number ",
+               first_unfinished, ". ", lost_advice);
   else if (wrong > 0)
     FAIL_CHECK(wrong, " of ", count, " tasks gave get() a number other than their own");
   else
@@ -255,7 +256,8 @@ TEST_CASE("wakes a sleeper whose deadline has passed while another task keeps ru
     ++worker_steps_before;
   }
   if (woke_at < 25)
-    FAIL_CHECK("the sleeper of 25 ms woke at ", woke_at, " ms of virtual time: before its deadline");
+    FAIL_CHECK("the sleeper of 25 ms woke at ", woke_at,
+               " ms of virtual time: before its deadline");
   else if (worker_steps_before >= 10)
     FAIL_CHECK("the sleeper of 25 ms woke only at ", woke_at,
                " ms, after the busy task's 10 steps of 10 ms had all run: look for sleepers "
@@ -294,8 +296,9 @@ TEST_CASE("resumes a task when its descriptor becomes readable" *
   for (const auto& event : io)
     if (event.ends_with("resumed with nothing to read")) {
       FAIL_CHECK("a task waiting for its descriptor was resumed before anything could be read (",
-                 event, "): resume a task that yielded readable{fd} only when poll() says fd "
-                        "is readable (POLLIN, or POLLHUP/POLLERR)");
+                 event,
+                 "): resume a task that yielded readable{fd} only when poll() says fd "
+                 "is readable (POLLIN, or POLLHUP/POLLERR)");
       return;
     }
   // Each read after its write, the reads in the order of the writes.
@@ -312,8 +315,7 @@ TEST_CASE("resumes a task when its descriptor becomes readable" *
     }
   if (reads != expected_reads || read_before_write)
     FAIL_CHECK("three tasks wait on three pipes, written in the order 2, 0, 1: the reads ",
-               lab::check::first_difference(expected_reads, reads),
-               " (what happened: ", joined(io),
+               lab::check::first_difference(expected_reads, reads), " (what happened: ", joined(io),
                "). Wake exactly the tasks whose descriptors poll() reports readable");
 }
 
@@ -331,8 +333,7 @@ TEST_CASE("runs a cancelled task's clean-up at once and never resumes it" *
           doctest::skip(lab::check::stage() < 3)) {
   trial t(clock_kind::virtual_time);
   const task_handle looper = t.spawn("looper", guarded(t.w, "looper", waits_for::turns, -1));
-  const task_handle napper =
-      t.spawn("napper", guarded(t.w, "napper", waits_for::a_long_sleep, -1));
+  const task_handle napper = t.spawn("napper", guarded(t.w, "napper", waits_for::a_long_sleep, -1));
   t.spawn("canceller", canceller(t.w, t.student(), "canceller", 2, duration::zero(),
                                  {{"looper", looper}, {"napper", napper}}));
   if (!t.run() || !ended_cleanly(t)) return;
@@ -350,10 +351,10 @@ TEST_CASE("runs a cancelled task's clean-up at once and never resumes it" *
       return;
     }
   if (got != expected)
-    FAIL_CHECK("a task yielding in a loop and one sleeping an hour, both cancelled by a third "
-               "after 2 turns: the log ",
-               lab::check::first_difference(expected, got),
-               ". A cancelled task is never resumed again");
+    FAIL_CHECK(
+        "a task yielding in a loop and one sleeping an hour, both cancelled by a third "
+        "after 2 turns: the log ",
+        lab::check::first_difference(expected, got), ". A cancelled task is never resumed again");
   if (t.w->virtual_ms() >= 3'600'000)
     FAIL_CHECK("run() slept until the cancelled task's deadline (", t.w->virtual_ms() / 1000,
                " s of virtual time went by): forget the sleepers of cancelled tasks before "
@@ -375,17 +376,17 @@ TEST_CASE("runs a cancelled task's clean-up at once and never resumes it" *
 TEST_CASE("cancels a task that waits for a descriptor" * doctest::skip(lab::check::stage() < 3)) {
   trial t(clock_kind::real_time);
   const int fd = add_pipe(*t.w);  // nobody writes to it
-  const task_handle victim =
-      t.spawn("victim", guarded(t.w, "victim", waits_for::a_descriptor, fd));
+  const task_handle victim = t.spawn("victim", guarded(t.w, "victim", waits_for::a_descriptor, fd));
   t.spawn("canceller", canceller(t.w, t.student(), "canceller", 1, 20ms, {{"victim", victim}}));
   if (!t.run([&] { feed_all_pipes(*t.w); })) return;
   if (!ended_cleanly(t)) return;
   const std::vector<std::string> got = t.w->events();
   if (got != std::vector<std::string>{"cancelled victim, cleaned up"})
-    FAIL_CHECK("a task waiting on a pipe nobody writes, cancelled 20 ms later: the log ",
-               lab::check::first_difference(std::vector<std::string>{"cancelled victim, cleaned up"}, got),
-               got.size() == 1 && got[0].ends_with("not cleaned up")
-                   ? ". A cancelled task's clean-up did not run when cancel() returned: destroy "
-                     "the task (its frame) in cancel(), and stop watching its descriptor"
-                   : "");
+    FAIL_CHECK(
+        "a task waiting on a pipe nobody writes, cancelled 20 ms later: the log ",
+        lab::check::first_difference(std::vector<std::string>{"cancelled victim, cleaned up"}, got),
+        got.size() == 1 && got[0].ends_with("not cleaned up")
+            ? ". A cancelled task's clean-up did not run when cancel() returned: destroy "
+              "the task (its frame) in cancel(), and stop watching its descriptor"
+            : "");
 }

@@ -156,7 +156,8 @@ inline task writer(std::shared_ptr<world> w, std::string name, std::vector<plann
 struct cleanup_guard {
   std::shared_ptr<world> w;
   std::string name;
-  cleanup_guard(std::shared_ptr<world> w_, std::string name_) : w(std::move(w_)), name(std::move(name_)) {}
+  cleanup_guard(std::shared_ptr<world> w_, std::string name_)
+      : w(std::move(w_)), name(std::move(name_)) {}
   cleanup_guard(const cleanup_guard&) = delete;
   cleanup_guard& operator=(const cleanup_guard&) = delete;
   ~cleanup_guard() {

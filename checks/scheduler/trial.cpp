@@ -42,9 +42,13 @@ std::string thread_state(long tid) {
   const auto close = text.rfind(')');
   if (close == std::string::npos || close + 2 >= text.size()) return "gone";
   switch (text[close + 2]) {
-    case 'R': return "running";
-    case 'S': case 'D': return "blocked in the kernel";
-    default: return std::string("in state ") + text[close + 2];
+    case 'R':
+      return "running";
+    case 'S':
+    case 'D':
+      return "blocked in the kernel";
+    default:
+      return std::string("in state ") + text[close + 2];
   }
 }
 
@@ -62,7 +66,7 @@ struct run_shared {
 trial::trial(clock_kind kind)
     : w(std::make_shared<world>()),
       scheduler_(make_scheduler(kind == clock_kind::virtual_time ? virtual_clock(w)
-                                                                  : counted_real_clock(w))) {}
+                                                                 : counted_real_clock(w))) {}
 
 trial::~trial() {
   if (!left_behind_) destroy_scheduler(scheduler_);
@@ -129,18 +133,22 @@ bool trial::run(const std::function<void()>& unstick) {
   const std::uint64_t asked = w->time_asked.load() - asked_then;
   const std::uint64_t slept = w->sleeps.load() - slept_then;
   const std::string state = thread_state(shared->tid.load());
-  std::string seen = what_tasks_wait_for() + " Since the last step of a task the scheduler asked the "
-                     "clock the time " + std::to_string(asked) + " times and slept " +
-                     std::to_string(slept) + " times; its thread was " + state + ".";
+  std::string seen = what_tasks_wait_for() +
+                     " Since the last step of a task the scheduler asked the "
+                     "clock the time " +
+                     std::to_string(asked) + " times and slept " + std::to_string(slept) +
+                     " times; its thread was " + state + ".";
   if (state == "running" && slept == 0 && asked > 1000)
-    seen += " It asks the time again and again without sleeping: a busy wait. When no task is "
-            "ready, sleep with the clock's sleep_until() until the earliest deadline (with the "
-            "check's virtual clock, time moves only then)";
+    seen +=
+        " It asks the time again and again without sleeping: a busy wait. When no task is "
+        "ready, sleep with the clock's sleep_until() until the earliest deadline (with the "
+        "check's virtual clock, time moves only then)";
   else if (state == "running")
     seen += " It runs without getting anywhere: a loop that waits for a task it no longer has?";
   else
-    seen += " It waits for something no task will bring: a task lost, or a wait (poll, a sleep) "
-            "for the wrong thing";
+    seen +=
+        " It waits for something no task will bring: a task lost, or a wait (poll, a sleep) "
+        "for the wrong thing";
   w->abandoned.store(true);
   if (unstick) unstick();
   const auto second = lab::check::wait_for_progress(done, progress, std::chrono::seconds(2));
@@ -176,8 +184,8 @@ std::string trial::unfinished() {
   for (const auto& [name, handle] : spawned_)
     if (!handle.done()) names += (left++ > 0 ? ", " : "") + name;
   if (left == 0) return "";
-  return std::to_string(left) + " of " + std::to_string(spawned_.size()) +
-         " tasks never ended (" + names + "). " + what_tasks_wait_for();
+  return std::to_string(left) + " of " + std::to_string(spawned_.size()) + " tasks never ended (" +
+         names + "). " + what_tasks_wait_for();
 }
 
 }  // namespace scheduler_check

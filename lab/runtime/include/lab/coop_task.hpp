@@ -125,11 +125,11 @@ class task_cancelled : public std::runtime_error {
 // How a task ended, shared between the scheduler (which fills it in) and the
 // task's handle (which reads it). Filled in once, when the task ends.
 struct task_state {
-  bool finished = false;     // the body ended: `result` or `error` says how
-  bool cancelled = false;    // cancelled before its body ended
+  bool finished = false;   // the body ended: `result` or `error` says how
+  bool cancelled = false;  // cancelled before its body ended
   int result = 0;
   std::exception_ptr error;
-  unsigned long id = 0;      // for the scheduler's own use (finding the task again)
+  unsigned long id = 0;  // for the scheduler's own use (finding the task again)
 };
 
 // What spawn() gives back: the way to a task's result. Copyable; every copy
@@ -168,7 +168,8 @@ struct time_source {
 
 // The machine's steady clock, and a real sleep of this thread.
 inline time_source real_time() {
-  return {[] { return clock_type::now(); }, [](time_point when) { std::this_thread::sleep_until(when); }};
+  return {[] { return clock_type::now(); },
+          [](time_point when) { std::this_thread::sleep_until(when); }};
 }
 
 }  // namespace lab::coop
