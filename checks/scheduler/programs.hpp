@@ -94,7 +94,7 @@ inline task numbered(std::shared_ptr<world> w, int number) {
 // Sleeps each of `naps` in turn; logs "name@T" (T: virtual ms) at each wake.
 inline task sleeper(std::shared_ptr<world> w, std::string name, std::vector<duration> naps) {
   for (const duration nap : naps) {
-    w->waits(name, "sleep_for " + in_ms(nap) + " from " + std::to_string(w->virtual_ms()) + " ms");
+    w->waits(name, "sleep_for " + in_ms(nap));
     co_yield sleep_for{nap};
     w->steps.fetch_add(1);
     w->note(name + "@" + std::to_string(w->virtual_ms()));

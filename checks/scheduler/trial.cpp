@@ -149,6 +149,10 @@ bool trial::run(const std::function<void()>& unstick) {
     seen +=
         " It waits for something no task will bring: a task lost, or a wait (poll, a sleep) "
         "for the wrong thing";
+  if (state != "running" && slept == 0)
+    seen +=
+        ". To sleep, use the clock it was given (time_.sleep_until), not std::this_thread: "
+        "with the check's virtual clock, that is what moves time";
   w->abandoned.store(true);
   if (unstick) unstick();
   const auto second = lab::check::wait_for_progress(done, progress, std::chrono::seconds(2));

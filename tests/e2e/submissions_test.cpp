@@ -162,5 +162,5 @@ TEST_CASE("every wrong echo_server submission fails and names its mistake") {
 }
 
 TEST_CASE("every wrong scheduler submission fails and names its mistake") {
-  every_submission_fails("scheduler", 5);
+  every_submission_fails("scheduler", 6);
 }
