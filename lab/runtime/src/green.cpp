@@ -311,7 +311,15 @@ void yield() {
   if (h.running() == nullptr) return;
   const auto g = detail::current();
   const std::uint64_t id = detail::prepare_wait();
-  h.loop().call_soon([g, id] { detail::wake(g, id); });
+  // To the back of the line: switched into on the loop's next round, the
+  // way a wake-up would be, but without a wake-up callback that queues the
+  // switch for the round after (half the loop's work per yield). A kill
+  // meanwhile has woken it already: then this is a stale turn, and skipped.
+  h.loop().call_soon([&h, g, id] {
+    if (!g->waiting || g->wait_id != id) return;
+    g->waiting = false;
+    h.switch_into(g);
+  });
   detail::wait(nullptr);
 }
 
