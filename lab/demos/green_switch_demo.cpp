@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "peer_program.hpp"
 
 namespace lab::demos {
 namespace {
@@ -80,27 +81,13 @@ struct python_greenlet {
 
 python_greenlet run_python_yardstick() {
   python_greenlet figures;
-  const std::filesystem::path script =
-      std::filesystem::path(LAB_DEMOS_SOURCE_DIR) / "../../../shared/peers/greenlet_py.py";
-  std::error_code ec;
-  if (!std::filesystem::exists(script, ec)) {
-    figures.note = "CPython's greenlet yardstick (shared/peers/greenlet_py.py) is not on this machine";
-    return figures;
-  }
-  const std::string command =
-      "python3 '" + std::filesystem::weakly_canonical(script).string() + "' 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) {
-    figures.note = "python3 could not be started";
-    return figures;
-  }
-  std::string output;
-  std::array<char, 512> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) output += buffer.data();
+  const peer_script_output ran = run_python_peer("greenlet_py.py");
+  figures.note = ran.note;
+  if (!ran.note.empty()) return figures;
   std::smatch m;
-  if (std::regex_search(output, m, std::regex(R"(greenlet ping-pong:\s+([0-9.]+) ns)")))
+  if (std::regex_search(ran.output, m, std::regex(R"(greenlet ping-pong:\s+([0-9.]+) ns)")))
     figures.switch_ns = std::stod(m[1].str());
-  else if (output.find("No module named 'greenlet'") != std::string::npos)
+  else if (ran.output.find("No module named 'greenlet'") != std::string::npos)
     figures.note = "CPython's greenlet module is not installed (Debian: python3-greenlet)";
   else
     figures.note = "CPython's greenlet yardstick printed nothing this demo understands";
@@ -111,12 +98,7 @@ int green_switch_demo(const params& p) {
   const int repeats = static_cast<int>(p.number("repeats"));
   const long switches = p.number("switches");
   const int many = static_cast<int>(p.number("greenlets"));
-  auto median = [repeats](auto measure) {
-    measure();  // warm-up
-    std::vector<double> samples;
-    for (int i = 0; i < repeats; ++i) samples.push_back(measure());
-    return median_of(samples);
-  };
+  const auto median = [repeats](auto measure) { return median_after_warmup(repeats, measure); };
   const double two = median([&] { return green_switch_ns(2, switches); });
   const double crowd = median([&] { return green_switch_ns(std::min(many, 1000), switches); });
   const double bytes = bytes_per_sleeping_greenlet(many);

@@ -52,6 +52,21 @@ finished_program run_to_end(const std::vector<std::string>& argv,
   return result;
 }
 
+std::filesystem::path peers_dir() {
+  return std::filesystem::path(LAB_DEMOS_SOURCE_DIR).parent_path().parent_path().parent_path() /
+         "shared" / "peers";
+}
+
+peer_script_output run_python_peer(const std::string& file) {
+  const std::filesystem::path script = peers_dir() / file;
+  std::error_code ec;
+  if (!std::filesystem::exists(script, ec))
+    return {"", "the yardstick shared/peers/" + file + " is not on this machine"};
+  const finished_program ran = run_to_end({"python3", script.string()});
+  if (ran.exit_code == 127) return {"", "python3 could not be started"};
+  return {ran.output, ""};
+}
+
 peer_server::peer_server(const std::vector<std::string>& argv, std::uint16_t port) : port_(port) {
   pid_ = fork();
   if (pid_ == 0) {

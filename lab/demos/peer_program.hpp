@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,17 @@ struct finished_program {
 // `env` ("NAME=value" each) added to its environment.
 finished_program run_to_end(const std::vector<std::string>& argv,
                             const std::vector<std::string>& env = {});
+
+// The course's yardsticks: ../shared/peers beside the repository.
+std::filesystem::path peers_dir();
+
+// What a Python yardstick of the peers printed (stdout and stderr), or, in
+// `note`, why there is nothing: the file is not there, or python3 is not.
+struct peer_script_output {
+  std::string output;
+  std::string note;
+};
+peer_script_output run_python_peer(const std::string& file);
 
 // A server program started with `argv` and expected to listen on
 // 127.0.0.1:`port`; stopped (SIGTERM, then SIGKILL) and waited for when

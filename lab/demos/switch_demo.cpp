@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "peer_program.hpp"
 
 namespace lab::demos {
 namespace {
@@ -156,26 +157,13 @@ struct python_figures {
 
 python_figures run_python_yardstick() {
   python_figures figures;
-  const std::filesystem::path script =
-      std::filesystem::path(LAB_DEMOS_SOURCE_DIR) / "../../../shared/peers/switch_py.py";
-  std::error_code ec;
-  if (!std::filesystem::exists(script, ec)) {
-    figures.note = "CPython's yardstick (shared/peers/switch_py.py) is not on this machine";
-    return figures;
-  }
-  const std::string command = "python3 '" + std::filesystem::weakly_canonical(script).string() + "' 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) {
-    figures.note = "python3 could not be started";
-    return figures;
-  }
-  std::string output;
-  std::array<char, 512> buffer{};
-  while (fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) output += buffer.data();
+  const peer_script_output ran = run_python_peer("switch_py.py");
+  figures.note = ran.note;
+  if (!ran.note.empty()) return figures;
   std::smatch m;
-  if (std::regex_search(output, m, std::regex(R"(\(2 tasks\):\s+([0-9.]+) ns)")))
+  if (std::regex_search(ran.output, m, std::regex(R"(\(2 tasks\):\s+([0-9.]+) ns)")))
     figures.switch_2 = std::stod(m[1].str());
-  if (std::regex_search(output, m, std::regex(R"(\(10k tasks\):\s+([0-9.]+) ns)")))
+  if (std::regex_search(ran.output, m, std::regex(R"(\(10k tasks\):\s+([0-9.]+) ns)")))
     figures.switch_10k = std::stod(m[1].str());
   if (figures.switch_2 == 0) figures.note = "CPython's yardstick printed nothing this demo understands";
   return figures;
@@ -185,12 +173,7 @@ int switch_demo(const params& p) {
   const int repeats = static_cast<int>(p.number("repeats"));
   const long switches = p.number("switches");
   const int many = static_cast<int>(p.number("tasks"));
-  auto median = [repeats](auto measure) {
-    measure();  // warm-up
-    std::vector<double> samples;
-    for (int i = 0; i < repeats; ++i) samples.push_back(measure());
-    return median_of(samples);
-  };
+  const auto median = [repeats](auto measure) { return median_after_warmup(repeats, measure); };
   const double gen_2 = median([&] { return generator_switch_ns(2, switches); });
   const double gen_many = median([&] { return generator_switch_ns(many, switches); });
   const double loop_2 = median([&] { return loop_switch_ns(2, switches); });

@@ -31,11 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path peers_dir() {
-  return fs::path(LAB_DEMOS_SOURCE_DIR).parent_path().parent_path().parent_path() / "shared" /
-         "peers";
-}
-
 // Builds the C file `name` of the peers into the scratch folder; nullopt (and
 // a line saying why) if it cannot.
 std::optional<fs::path> build_peer(const std::string& name) {

@@ -31,4 +31,14 @@ inline double median_of(std::vector<double> samples) {
   return samples.size() % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
 }
 
+// Runs measure() once to warm up, then `repeats` times; the median of the
+// figures it returned (a measure that times itself: ns per switch, say).
+template <typename F>
+double median_after_warmup(int repeats, F measure) {
+  measure();
+  std::vector<double> figures;
+  for (int i = 0; i < repeats; ++i) figures.push_back(measure());
+  return median_of(figures);
+}
+
 }  // namespace lab
