@@ -160,3 +160,7 @@ TEST_CASE("every wrong counting_server submission fails and names its mistake") 
 TEST_CASE("every wrong echo_server submission fails and names its mistake") {
   every_submission_fails("echo_server", 1);
 }
+
+TEST_CASE("every wrong green_chat submission fails and names its mistake") {
+  every_submission_fails("green_chat", 8);
+}
