@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <sstream>
+#include <utility>
 
 #include <lab/net/error.hpp>
 #include <lab/net/socket.hpp>
@@ -30,14 +31,21 @@ std::string shown(const std::string& text) {
   return text.size() <= 60 ? text : text.substr(0, 60) + "...";
 }
 
+drive_result ended_as(drive_result::kind how, std::string why) {
+  drive_result result;
+  result.how = how;
+  result.why = std::move(why);
+  return result;
+}
+
 }  // namespace
 
 std::string line_text(int sender, int number, std::size_t length) {
   std::string text =
       std::to_string(sender) + " " + std::to_string(number) + " " + std::to_string(length) + " ";
   for (std::size_t i = text.size(); i < length; ++i)
-    text += static_cast<char>('a' + (static_cast<std::size_t>(sender) * 7 +
-                                     static_cast<std::size_t>(number) + i) % 26);
+    text += static_cast<char>(
+        'a' + (static_cast<std::size_t>(sender) * 7 + static_cast<std::size_t>(number) + i) % 26);
   return text;
 }
 
@@ -192,17 +200,20 @@ std::string chat_clients::progress(int to, int from, int count) const {
 drive_result chat_clients::drive(const std::function<bool()>& until) {
   echo_check::stall_watch watch(server_.pid());
   for (;;) {
-    if (!wrong_.empty()) return {drive_result::kind::wrong, wrong_, std::nullopt};
+    if (!wrong_.empty()) return ended_as(drive_result::kind::wrong, wrong_);
     if (until()) return {};
-    if (const auto end = server_.ended())
-      return {drive_result::kind::server_ended, echo_check::describe(*end), end};
+    if (const auto end = server_.ended()) {
+      drive_result died = ended_as(drive_result::kind::server_ended, echo_check::describe(*end));
+      died.end = end;
+      return died;
+    }
     std::vector<pollfd> watched;
     std::vector<int> owners;
     for (int i = 0; i < size(); ++i) {
       const chat_client& c = (*this)[i];
       if (!c.fd || c.ended || c.gone) continue;
-      const short events = static_cast<short>((c.reads ? POLLIN : 0) |
-                                              (c.sent < c.out.size() ? POLLOUT : 0));
+      const short events =
+          static_cast<short>((c.reads ? POLLIN : 0) | (c.sent < c.out.size() ? POLLOUT : 0));
       if (events == 0) continue;
       watched.push_back({c.fd.get(), events, 0});
       owners.push_back(i);
@@ -228,13 +239,13 @@ drive_result chat_clients::drive(const std::function<bool()>& until) {
       case echo_check::stall_watch::verdict::keep_waiting:
         break;
       case echo_check::stall_watch::verdict::stuck: {
-        drive_result stuck{drive_result::kind::stuck, watch.stuck_words(), std::nullopt};
+        drive_result stuck = ended_as(drive_result::kind::stuck, watch.stuck_words());
         stuck.call = echo_check::blocking_call(server_.pid());
         return stuck;
       }
       case echo_check::stall_watch::verdict::too_busy:
-        return {drive_result::kind::too_busy, "the machine was too busy to see the server move",
-                std::nullopt};
+        return ended_as(drive_result::kind::too_busy,
+                        "the machine was too busy to see the server move");
     }
   }
 }

@@ -36,16 +36,16 @@ using echo_check::server_process;
 // One client while it runs.
 struct chat_client {
   lab::unique_fd fd;
-  bool reads = true;           // false: never reads (until drain()): its buffers fill up
-  std::string out;             // bytes to send, from `sent` on
+  bool reads = true;  // false: never reads (until drain()): its buffers fill up
+  std::string out;    // bytes to send, from `sent` on
   std::size_t sent = 0;
-  std::size_t received = 0;    // bytes received
-  std::string partial;         // received, not yet a whole line
-  bool ended = false;          // the server closed or reset the connection
-  bool gone = false;           // this side closed it (close() or vanish())
-  std::size_t lines = 0;       // lines received (hellos included)
-  std::map<int, int> last;     // per sender: the number of its last line received
-  std::map<int, int> hellos;   // per sender: hellos received
+  std::size_t received = 0;   // bytes received
+  std::string partial;        // received, not yet a whole line
+  bool ended = false;         // the server closed or reset the connection
+  bool gone = false;          // this side closed it (close() or vanish())
+  std::size_t lines = 0;      // lines received (hellos included)
+  std::map<int, int> last;    // per sender: the number of its last line received
+  std::map<int, int> hellos;  // per sender: hellos received
 };
 
 // How a drive ended.

@@ -150,8 +150,7 @@ std::string first_missing(const chat_clients& clients, const std::vector<int>& r
                           const std::vector<int>& senders, int count) {
   for (int to : receivers)
     for (int from : senders)
-      if (to != from && !clients.heard(to, from, count))
-        return clients.progress(to, from, count);
+      if (to != from && !clients.heard(to, from, count)) return clients.progress(to, from, count);
   return "";
 }
 
@@ -209,12 +208,13 @@ TEST_CASE("every line reaches every other client once and in order") {
     for (int n = 0; n < lines; ++n) clients.say(who, n, random_length(random));
   }
   INFO("seed ", lab::check::seed());
-  const std::string doing = std::to_string(count) + " clients each sending " +
-                            std::to_string(lines) + " lines at once";
-  const auto result = clients.drive([&] { return all_heard(clients, everybody, everybody, lines); });
+  const std::string doing =
+      std::to_string(count) + " clients each sending " + std::to_string(lines) + " lines at once";
+  const auto result =
+      clients.drive([&] { return all_heard(clients, everybody, everybody, lines); });
   if (!drove(result, doing,
-             "Lines are missing (" + first_missing(clients, everybody, everybody, lines) +
-                 "). " + writer_advice))
+             "Lines are missing (" + first_missing(clients, everybody, everybody, lines) + "). " +
+                 writer_advice))
     return;
   MESSAGE(count, " clients each got the ", (count - 1) * lines,
           " lines of the others, once and in order");
@@ -235,7 +235,9 @@ TEST_CASE("a client that hangs up leaves and the others go on") {
   int late = 0;
   if (!join(clients, true, late)) return;
   for (int n = 0; n < lines; ++n) clients.say(late, n, random_length(random));
-  if (!drove(clients.drive([&] { return all_heard(clients, {0, 2}, {late}, lines); }),
+  if (!drove(clients.drive([&] {
+        return all_heard(clients, {0, 2}, {late}, lines);
+      }),
              "a client coming after one hung up, and sending " + std::to_string(lines) + " lines"))
     return;
   stop(server);
@@ -314,8 +316,8 @@ bool flood(chat_clients& clients) {
     return fast_had() == flood_lines;
   };
   const auto result = clients.drive(fast_done);
-  const std::string doing = "client 0 sending " + std::to_string(flood_lines) +
-                            " lines while client 3 read nothing";
+  const std::string doing =
+      "client 0 sending " + std::to_string(flood_lines) + " lines while client 3 read nothing";
   return drove(result, doing,
                "The other clients waited for the slow one: " + clients.progress(1, 0, flood_lines) +
                    " and " + clients.progress(2, 0, flood_lines) + ", while client 3 read none. " +
@@ -360,7 +362,9 @@ TEST_CASE("drops a client whose outbox is full" * doctest::skip(lab::check::stag
           flood_lines + 3, " when its connection ended");
   // The others go on without it.
   clients.say(1, 0, 50);
-  if (!drove(clients.drive([&] { return all_heard(clients, {0, 2}, {1}, 1); }),
+  if (!drove(clients.drive([&] {
+        return all_heard(clients, {0, 2}, {1}, 1);
+      }),
              "client 1 sending a line after client 3 was dropped"))
     return;
   clients.close_all();
@@ -379,8 +383,10 @@ TEST_CASE("drops a client that says nothing for the idle limit" *
   const int first = clients.connect(), second = clients.connect();
   clients.hello(first);
   clients.hello(second);
-  const std::string doing = "two clients each saying hello, then nothing for longer than the "
-                            "idle limit (" + std::to_string(current_idle_limit.count()) + " ms)";
+  const std::string doing =
+      "two clients each saying hello, then nothing for longer than the "
+      "idle limit (" +
+      std::to_string(current_idle_limit.count()) + " ms)";
   if (!drove(clients.drive([&] { return clients[first].ended && clients[second].ended; }), doing,
              "They were never dropped. Open a lab::green::timeout(idle_limit()) around each read "
              "of a line, and end the handler when it raises lab::green::timed_out (stage 3's "
@@ -397,9 +403,9 @@ TEST_CASE("drops a client that says nothing for the idle limit" *
   clients.say(fourth, 0, 30);
   clients.say(third, 0, 30);
   if (!drove(clients.drive([&] {
-               return (clients.heard(third, fourth, 1) || clients[third].ended) &&
-                      (clients.heard(fourth, third, 1) || clients[fourth].ended);
-             }),
+        return (clients.heard(third, fourth, 1) || clients[third].ended) &&
+               (clients.heard(fourth, third, 1) || clients[fourth].ended);
+      }),
              "two clients coming after the silent ones were dropped"))
     return;
   clients.close_all();
