@@ -24,9 +24,9 @@
 // The server around your code is given at the bottom (serve_chat): it calls
 // lab::green::patch_all(), so recv, send and poll made inside a greenlet wait
 // in the hub and let the others run. A call the patch cannot reach (fgets on
-// a FILE*, a plain std::this_thread sleep of a library) blocks the whole
-// thread, and with it every client. Use lab::net (recv_some, send_all) and
-// the given line_reader.
+// a FILE*: the C library reads inside itself) blocks the whole thread, and
+// with it every client. Use lab::net (recv_some, send_all) and the given
+// line_reader.
 //
 // The checks connect real clients over 127.0.0.1: many at once, one that
 // never reads, ones that reset in the middle of a line, one that says

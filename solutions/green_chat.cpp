@@ -10,6 +10,8 @@
 // socket, a queue, a timer). So the room's list of members needs no lock:
 // nothing else runs between two of its waits, and join, leave and post
 // never wait.
+//
+// lesson: green-threads, slide "A chat server"
 #include <sys/socket.h>
 
 #include <poll.h>

@@ -130,8 +130,8 @@ TEST_CASE("--checks moves where the checks are looked for") {
 }
 
 TEST_CASE("an exercise with green threads is read and one with a race check too is refused") {
-  const auto course = lab::load_course(course_with_info(
-      R"({"exercises": [{"name": "a"}, {"name": "b", "green_threads": true}]})"));
+  const auto course = lab::load_course(
+      course_with_info(R"({"exercises": [{"name": "a"}, {"name": "b", "green_threads": true}]})"));
   CHECK_FALSE(course.find("a")->green_threads);
   CHECK(course.find("b")->green_threads);
   const std::string error = load_error(
