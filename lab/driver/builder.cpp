@@ -322,9 +322,15 @@ void explain_compile_failure(program_build& b, const exercise& e, const fs::path
   }
 }
 
-// The libraries a check program links: the harness and the runtime.
-std::vector<fs::path> libraries(build_flavor flavor) {
+// The libraries a check program links: the harness and the runtime, and for
+// an exercise with green threads the patch, the green library and
+// Boost.Context (each before what it uses: static libraries are searched in
+// order). course.cpp refuses green threads with a ThreadSanitizer pass.
+std::vector<fs::path> libraries(build_flavor flavor, const exercise& e) {
   const bool tsan = flavor == build_flavor::tsan;
+  if (e.green_threads && !tsan)
+    return {build_config::check_lib, build_config::green_patch_lib, build_config::green_lib,
+            build_config::runtime_lib, build_config::boost_context_lib};
   return {tsan ? build_config::check_tsan_lib : build_config::check_lib,
           tsan ? build_config::runtime_tsan_lib : build_config::runtime_lib};
 }
@@ -332,20 +338,23 @@ std::vector<fs::path> libraries(build_flavor flavor) {
 // The link step of `b`'s program, or nothing if the program is up to date:
 // linked after its objects and libraries, and from the same list of them (a
 // check file removed since must not stay in it).
-std::optional<step> link_step(program_build& b) {
+std::optional<step> link_step(program_build& b, const exercise& e) {
   const bool tsan = b.flavor == build_flavor::tsan;
   const fs::path program = b.dir / "check";
   step s;
   s.argv = {build_config::cxx_compiler, "-pthread"};
   if (tsan) s.argv.push_back("-fsanitize=thread");
   for (const auto& u : b.units) s.argv.push_back(u.object.string());
-  for (const auto& lib : libraries(b.flavor)) s.argv.push_back(lib.string());
+  for (const auto& lib : libraries(b.flavor, e)) s.argv.push_back(lib.string());
+  // The patch finds the C library's calls with dlsym (in libdl before glibc 2.34).
+  if (e.green_threads && *build_config::dl_libs != '\0')
+    s.argv.push_back(std::string("-l") + build_config::dl_libs);
   s.argv.insert(s.argv.end(), {"-o", program.string()});
   s.log = b.dir / "link.log";
   std::error_code ec;
   bool link = !fs::exists(program, ec) || !b.compiles.empty() ||
               read_file(b.dir / "link.inputs") != join(s.argv);
-  for (const auto& lib : libraries(b.flavor)) {
+  for (const auto& lib : libraries(b.flavor, e)) {
     if (!fs::exists(lib, ec)) {
       b.failed = true;
       b.result.summary = fmt::format(
@@ -542,7 +551,7 @@ std::vector<build_result> build_check_programs(const course& c, const exercise& 
   std::vector<std::pair<step, program_build*>> links;
   for (auto& b : builds) {
     if (b.failed) continue;
-    if (auto s = link_step(b)) links.emplace_back(std::move(*s), &b);
+    if (auto s = link_step(b, e)) links.emplace_back(std::move(*s), &b);
   }
   steps.clear();
   for (auto& [s, b] : links) steps.push_back(&s);

@@ -126,6 +126,13 @@ exercise read_exercise(const json& entry, const std::string& text) {
   e.file = field<std::string>(entry, "file", name + ".cpp", line, who);
   e.profile = read_limits(entry, line, who);
   e.race_check_stages = field<std::vector<int>>(entry, "race_check_stages", {}, line, who);
+  e.green_threads = field<bool>(entry, "green_threads", false, line, who);
+  // The green-thread library has no ThreadSanitizer build for check programs
+  // (one thread: a race pass would have nothing to find).
+  if (e.green_threads && !e.race_check_stages.empty())
+    fail(line, fmt::format("{}: \"green_threads\" and \"race_check_stages\" do not go together; "
+                           "drop \"race_check_stages\"",
+                           who));
   int number = 0;
   for (const auto& stage : entry.value("stages", json::array()))
     e.stages.push_back({++number, field<std::string>(stage, "title", "", line, who)});

@@ -56,6 +56,7 @@ struct exercise {
   std::vector<stage_info> stages;
   run_profile profile;                 // the box of its check program ("limits")
   std::vector<int> race_check_stages;  // stages that get a ThreadSanitizer pass
+  bool green_threads = false;          // its check programs link lab/green.hpp and its patch
   std::optional<timing_plan> timing;
   std::vector<hint> hints;  // in the order of info.json, each with its stage
 

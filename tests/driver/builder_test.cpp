@@ -225,3 +225,41 @@ TEST_CASE("a build that must wait for another lab's build of the same program sa
   CHECK(notice == "waiting for another lab's build of the same check program (adder, plain)");
   CHECK(second.ok);
 }
+
+namespace {
+
+// Student code that runs a greenlet with patching on: it links only with the
+// green library and its patch.
+const char* const green_adder =
+    "#include <lab/green.hpp>\n#include <lab/green_patch.hpp>\n"
+    "int add(int a, int b) {\n  lab::green::patch_all();\n"
+    "  const int sum = lab::green::spawn([a, b] { return a + b; }).get();\n"
+    "  lab::green::unpatch_all();\n  return sum;\n}\n";
+
+void write_adder_info(adder_course& course, bool green_threads) {
+  std::ofstream(course.root / "exercises" / "info.json")
+      << R"({"exercises": [{"name": "adder", "file": "adder.cpp", "stages": [{"title": "adds"}])"
+      << (green_threads ? R"(, "green_threads": true)" : "") << "}]}";
+  std::ofstream(course.root / "exercises" / "adder.cpp") << green_adder;
+}
+
+}  // namespace
+
+TEST_CASE("an exercise with green threads links the green library and its patch") {
+  adder_course course;
+  course.add_check_file("a");
+  write_adder_info(course, true);
+  const auto result = course.build();
+  REQUIRE_MESSAGE(result.ok, result.summary, result.diagnostics);
+  CHECK(checks_in(result.program) == "a is checked");
+}
+
+TEST_CASE("an exercise without green threads does not link the green library") {
+  adder_course course;
+  course.add_check_file("a");
+  write_adder_info(course, false);
+  const auto result = course.build();
+  CHECK_FALSE(result.ok);
+  INFO(result.summary);
+  CHECK(result.summary.find("lab::green") != std::string::npos);
+}

@@ -128,3 +128,15 @@ TEST_CASE("--checks moves where the checks are looked for") {
   const auto course = lab::load_course(LAB_TEST_SOURCE_DIR, "/somewhere/private");
   CHECK(course.checks_dir(*course.find("primes")) == fs::path("/somewhere/private/primes"));
 }
+
+TEST_CASE("an exercise with green threads is read and one with a race check too is refused") {
+  const auto course = lab::load_course(
+      course_with_info(R"({"exercises": [{"name": "a"}, {"name": "b", "green_threads": true}]})"));
+  CHECK_FALSE(course.find("a")->green_threads);
+  CHECK(course.find("b")->green_threads);
+  const std::string error = load_error(
+      "{\"exercises\": [\n {\"name\": \"a\", \"green_threads\": true,\n"
+      " \"race_check_stages\": [1]}]}");
+  CHECK(error.find("exercises/info.json:2: exercise \"a\": \"green_threads\" and "
+                   "\"race_check_stages\" do not go together") == 0);
+}

@@ -164,3 +164,7 @@ TEST_CASE("every wrong echo_server submission fails and names its mistake") {
 TEST_CASE("every wrong scheduler submission fails and names its mistake") {
   every_submission_fails("scheduler", 6);
 }
+
+TEST_CASE("every wrong green_chat submission fails and names its mistake") {
+  every_submission_fails("green_chat", 8);
+}
