@@ -3,6 +3,7 @@
 // yields from it (runs in the lesson's round-robin order).
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -42,4 +43,26 @@ TEST_CASE("coro.limit runs the yield-from workaround in round-robin order") {
   CHECK(run.out.find("  coro1 1\n  coro2 1\n  coro1 2\n  coro2 2\n  coro1 3\n  coro2 3\n") !=
         std::string::npos);
   CHECK(run.out.find("Unexpected") == std::string::npos);
+}
+
+// More sleeping greenlets than the kernel's mapping limit allows (two
+// mappings per stack: the stack and its guard page): the demo runs as many
+// as fit and says why, or, where the limit is raised, all of them.
+TEST_CASE("green.switch puts to sleep as many greenlets as the mapping limit allows and says so") {
+  long limit = 0;
+  std::ifstream("/proc/sys/vm/max_map_count") >> limit;
+  REQUIRE(limit > 0);
+  const auto run = run_lab({"demo", "green.switch", "switches=10000", "greenlets=100000",
+                            "repeats=1", "python=0"},
+                           {}, std::chrono::seconds(300));
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);
+  // Under ThreadSanitizer (the tsan preset) the demo holds fewer, and says why.
+  const bool tsan = run.out.find("under ThreadSanitizer") != std::string::npos;
+  if (limit < 2 * 100'000 + 1'000 || tsan) {
+    CHECK(run.out.find("100000 were asked for") != std::string::npos);
+    CHECK((run.out.find("vm.max_map_count") != std::string::npos || tsan));
+  } else {
+    CHECK(run.out.find("100000 greenlets asleep at once") != std::string::npos);
+  }
 }
