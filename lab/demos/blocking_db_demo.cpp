@@ -42,6 +42,7 @@
 #include <lab/thread_pool.hpp>
 
 #include "demo.hpp"
+#include "scratch_folder.hpp"
 #include "echo_clients.hpp"  // ms_between
 
 namespace lab::demos {
@@ -211,20 +212,12 @@ run_figures run_once(const fs::path& file, long rows, bool offload) {
 
 int blocking_db(const params& p) {
   const auto target = std::chrono::milliseconds(p.number("query_ms"));
-  char folder_template[] = "/tmp/lab-db-XXXXXX";
-  if (mkdtemp(folder_template) == nullptr) {
+  const auto scratch = scratch_folder::make("db");
+  if (!scratch) {
     fmt::print(stderr, "green.blocking_db: cannot make a temporary folder in /tmp\n");
     return 3;
   }
-  const fs::path folder = folder_template;
-  const fs::path file = folder / "shop.db";
-  struct remove_folder {
-    fs::path path;
-    ~remove_folder() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } cleanup{folder};
+  const fs::path file = scratch->path() / "shop.db";
   {
     database db(file);
     db.run("CREATE TABLE items(n INTEGER); BEGIN;"

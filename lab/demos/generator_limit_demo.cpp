@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "scratch_folder.hpp"
 #include "peer_program.hpp"
 
 namespace lab::demos {
@@ -57,12 +58,12 @@ int generator_limit(const params& p) {
   const bool full = p.flag("full");
   const fs::path source = fs::path(LAB_DEMOS_SOURCE_DIR) / "programs" / "suspend_in_helper.cpp";
   const fs::path include = fs::path(LAB_DEMOS_SOURCE_DIR) / ".." / "runtime" / "include";
-  char folder_template[] = "/tmp/lab-limit-XXXXXX";
-  if (mkdtemp(folder_template) == nullptr) {
+  const auto scratch = scratch_folder::make("limit");
+  if (!scratch) {
     fmt::print(stderr, "coro.limit: cannot make a temporary folder in /tmp\n");
     return 3;
   }
-  const fs::path folder = folder_template;
+  const fs::path folder = scratch->path();
   const fs::path program = folder / "suspend_in_helper";
   const std::vector<std::string> base = {LAB_DEMOS_CXX, "-std=c++20", "-I", include.string()};
 
@@ -76,7 +77,6 @@ int generator_limit(const params& p) {
   const finished_program first = run_to_end(broken);
   if (first.exit_code == 127) {
     fmt::print("The compiler ({}) could not be started: this demo needs it.\n", LAB_DEMOS_CXX);
-    fs::remove_all(folder);
     return 3;
   }
   const std::string error = first_error(first.output);
@@ -103,11 +103,9 @@ int generator_limit(const params& p) {
   const finished_program built = run_to_end(fixed);
   if (built.exit_code != 0) {
     fmt::print("Unexpected: the workaround did not compile:\n{}", built.output);
-    fs::remove_all(folder);
     return 1;
   }
   const finished_program ran = run_to_end({program.string()});
-  fs::remove_all(folder);
   std::string expected;
   for (int i = 1; i <= 3; ++i) expected += fmt::format("coro1 {}\ncoro2 {}\n", i, i);
   fmt::print("It compiles. Two of them, resumed round robin, print:\n");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "scratch_folder.hpp"
 #include "peer_program.hpp"
 
 namespace lab::demos {
@@ -46,12 +47,12 @@ int run_tsan(const params& p) {
   const bool fixed = p.flag("fixed");
   const bool full = p.flag("full");
   const fs::path source = fs::path(LAB_DEMOS_SOURCE_DIR) / "programs" / "racy_counter.cpp";
-  char folder_template[] = "/tmp/lab-tsan-XXXXXX";
-  if (mkdtemp(folder_template) == nullptr) {
+  const auto scratch = scratch_folder::make("tsan");
+  if (!scratch) {
     fmt::print(stderr, "race.tsan: cannot make a temporary folder in /tmp\n");
     return 3;
   }
-  const fs::path folder = folder_template;
+  const fs::path folder = scratch->path();
   const fs::path program = folder / "racy_counter";
 
   std::vector<std::string> compile = {LAB_DEMOS_CXX, "-std=c++20", "-g", "-O0",  // -O0: exact lines
@@ -66,7 +67,6 @@ int run_tsan(const params& p) {
   const finished_program built = run_to_end(compile);
   if (built.exit_code != 0) {
     fmt::print("The compiler failed:\n{}", built.output);
-    fs::remove_all(folder);
     return 3;
   }
 
@@ -74,7 +74,6 @@ int run_tsan(const params& p) {
   std::fflush(stdout);
   // exitcode=66: a report is not a crash; second_deadlock_stack for lock reports.
   const finished_program ran = run_to_end({program.string()}, {"TSAN_OPTIONS=exitcode=66"});
-  fs::remove_all(folder);
   const bool reported = ran.output.find("WARNING: ThreadSanitizer: data race") != std::string::npos;
   fmt::print("{}\n", full ? ran.output : essentials(ran.output));
   const auto result_line = ran.output.find("counter = ");

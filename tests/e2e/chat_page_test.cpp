@@ -26,6 +26,7 @@
 #include <lab/unique_fd.hpp>
 
 #include "lab_process.hpp"
+#include "chat_client.hpp"
 #include "serving_lab.hpp"
 
 using lab_test::serving_lab;
@@ -117,42 +118,6 @@ class headless_chromium {
   int last_id_ = 0;
 };
 
-// One request on its own connection; the server's whole answer.
-std::string page_test_request(std::uint16_t port, const std::string& request) {
-  const auto connection = lab::net::connect_loopback(port);
-  REQUIRE(lab::net::send_all(connection.get(), request));
-  std::string response;
-  char buffer[4096];
-  for (;;) {
-    pollfd entry{connection.get(), POLLIN, 0};
-    if (poll(&entry, 1, 10'000) != 1) break;
-    const auto got = lab::net::recv_some(connection.get(), {buffer, sizeof buffer});
-    if (got.status != lab::net::io_status::ok) break;
-    response.append(buffer, got.bytes);
-  }
-  return response;
-}
-
-// How many polls the chat says are waiting (-1: no answer).
-long polls_waiting(std::uint16_t port) {
-  const std::string response =
-      page_test_request(port, "GET /status HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
-  const auto end = response.find("\r\n\r\n");
-  if (end == std::string::npos) return -1;
-  const auto status = nlohmann::json::parse(response.substr(end + 4), nullptr, false);
-  return status.is_object() ? status.value("waiting", -1L) : -1L;
-}
-
-// Waits (bounded) until the page's script has a poll waiting at the server.
-bool page_is_polling(std::uint16_t port, std::chrono::seconds patience) {
-  const auto until = page_clock::now() + patience;
-  while (page_clock::now() < until) {
-    if (polls_waiting(port) >= 1) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("a message posted by another client appears on the chat page in a real browser") {
@@ -166,12 +131,10 @@ TEST_CASE("a message posted by another client appears on the chat page in a real
                                      {{"targetId", target["targetId"]}, {"flatten", true}});
   const std::string session = attached["sessionId"];
   // The page's script has loaded and asked /poll: the server holds it.
-  REQUIRE_MESSAGE(page_is_polling(port, 60s), "the page never asked /poll");
+  REQUIRE_MESSAGE(lab_test::chat_until_waiting(port, 1, 60s), "the page never asked /poll");
 
   const std::string message = "posted by another client over plain HTTP";
-  const std::string sent = page_test_request(
-      port, "POST /send HTTP/1.1\r\nHost: lab\r\nConnection: close\r\nContent-Length: " +
-                std::to_string(message.size()) + "\r\n\r\n" + message);
+  const std::string sent = lab_test::chat_post(port, "/send", message);
   REQUIRE(sent.rfind("HTTP/1.1 200 OK", 0) == 0);
 
   std::string shown;
@@ -187,7 +150,7 @@ TEST_CASE("a message posted by another client appears on the chat page in a real
   INFO("the page's list: ", shown);
   CHECK(shown.find(message) != std::string::npos);
   // And the page went back to waiting for the next one.
-  CHECK(page_is_polling(port, 30s));
+  CHECK(lab_test::chat_until_waiting(port, 1, 30s));
   lab.press_enter();
   CHECK(lab.wait() == 0);
 }

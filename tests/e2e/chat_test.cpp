@@ -17,61 +17,21 @@
 #include <lab/net/socket.hpp>
 
 #include "lab_process.hpp"
+#include "chat_client.hpp"
 #include "serving_lab.hpp"
 
 using lab_test::run_lab;
 using lab_test::serving_lab;
+using lab_test::chat_body;
+using lab_test::chat_exchange;
+using lab_test::chat_get;
+using lab_test::chat_post;
+using lab_test::chat_until_waiting;
+using lab_test::chat_waiting;
 
 namespace {
 
 using namespace std::chrono_literals;
-
-// Sends `request` and reads until the server closes the connection (or
-// `patience` passes without a byte): the whole response.
-std::string chat_exchange(std::uint16_t port, const std::string& request,
-                     std::chrono::milliseconds patience = 10s) {
-  const auto connection = lab::net::connect_loopback(port);
-  REQUIRE(lab::net::send_all(connection.get(), request));
-  std::string response;
-  char buffer[4096];
-  for (;;) {
-    pollfd entry{connection.get(), POLLIN, 0};
-    if (poll(&entry, 1, static_cast<int>(patience.count())) != 1) break;
-    const auto got = lab::net::recv_some(connection.get(), {buffer, sizeof buffer});
-    if (got.status != lab::net::io_status::ok) break;
-    response.append(buffer, got.bytes);
-  }
-  return response;
-}
-
-std::string chat_get(std::uint16_t port, const std::string& target) {
-  return chat_exchange(port, "GET " + target + " HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
-}
-
-std::string chat_post(std::uint16_t port, const std::string& target, const std::string& body) {
-  return chat_exchange(port, "POST " + target + " HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n" +
-                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
-}
-
-std::string chat_body(const std::string& response) {
-  const auto end = response.find("\r\n\r\n");
-  return end == std::string::npos ? "" : response.substr(end + 4);
-}
-
-// How many polls the server says are waiting (-1 if it did not say).
-long chat_waiting(std::uint16_t port) {
-  const auto status = nlohmann::json::parse(chat_body(chat_get(port, "/status")), nullptr, false);
-  return status.is_object() ? status.value("waiting", -1L) : -1L;
-}
-
-// Asks /status until `count` polls wait; bounded.
-bool chat_until_waiting(std::uint16_t port, long count) {
-  for (int i = 0; i < 500; ++i) {
-    if (chat_waiting(port) == count) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
-}
 
 }  // namespace
 
