@@ -1,7 +1,8 @@
 // echo.yardsticks: lab's epoll echo server beside the yardsticks of the
 // course's shared peers, driven by the same load generator in the same run:
 // a minimal C epoll echo server (the practical ceiling of one core), and
-// CPython's select and asyncio echo servers. Also lab's load generator
+// CPython's select, asyncio and gevent echo servers (gevent when Debian's
+// python3-gevent is installed). Also lab's load generator
 // against the peers' own (echoload), and the Shakespeare wait of the blocking
 // server against the select server's. For lab bench; the figures are ratios
 // within one run, since machines differ.
@@ -17,6 +18,8 @@
 #include <filesystem>
 #include <optional>
 #include <regex>
+#include <string>
+#include <string_view>
 
 #include <lab/net/load_generator.hpp>
 
@@ -103,10 +106,19 @@ int run_yardsticks(const params& p) {
   // CPython's servers, at 100 connections (select() could not take 1000).
   fmt::print("\nAt 100 connections, beside CPython's servers:\n");
   const load_result ours = drive(lab_server.port(), 100, seconds, size);
-  for (const char* peer : {"echo_select_py", "echo_asyncio_py"}) {
+  for (const char* peer : {"echo_select_py", "echo_asyncio_py", "echo_gevent_py"}) {
     const fs::path script = peers_dir() / (std::string(peer) + ".py");
     if (!fs::exists(script)) {
       fmt::print("  ({} is not there: skipped)\n", script.string());
+      continue;
+    }
+    // gevent is not in CPython itself: without its module the server could
+    // not start, so ask first, and say what is missing.
+    if (std::string_view(peer) == "echo_gevent_py" &&
+        run_to_end({"python3", "-c", "import gevent"}).exit_code != 0) {
+      fmt::print("  ({} needs CPython's gevent module, not installed here (Debian: "
+                 "python3-gevent): skipped)\n",
+                 peer);
       continue;
     }
     const std::uint16_t port = free_port();
