@@ -1,6 +1,7 @@
 #include "lab/primes.hpp"
 
 #include <atomic>
+#include <cmath>
 
 #include "lab/gil.hpp"
 #include "lab/protocol.hpp"
@@ -36,10 +37,15 @@ bool trial_division(long n, long every, Pause pause) {
 }  // namespace
 
 // The lecture's n/2, or the largest d with d*d <= n: a divisor above it
-// pairs with one below it, so none is missed.
+// pairs with one below it, so none is missed. Computed once per call, so in
+// constant time: an even n is done after one division, and a loop to the
+// root here would cost more than the test itself. (The double's root is
+// corrected by a step either way, where rounding put it off by one.)
 long last_trial_divisor(long n) {
   if (bound.load(std::memory_order_relaxed) == divisor_bound::half) return n / 2;
-  long d = 1;
+  if (n < 1) return 1;  // as for 1 to 3: no divisor from 2 on to try
+  auto d = static_cast<long>(std::sqrt(static_cast<double>(n)));
+  while (d * d > n) --d;
   while ((d + 1) * (d + 1) <= n) ++d;
   return d;
 }
