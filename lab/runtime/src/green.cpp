@@ -256,9 +256,18 @@ void wait(std::function<void()> undo) {
   if (g.pending) std::rethrow_exception(std::exchange(g.pending, nullptr));
 }
 
+namespace {
+// Whether a wake-up for `wait_id` ends g's current wait; if so it is the
+// only one that does (a later one, or one for an older wait, is stale).
+bool take_wake_up(greenlet_state& g, std::uint64_t wait_id) {
+  if (!g.waiting || g.wait_id != wait_id) return false;  // that wait is over already
+  g.waiting = false;                                      // one wake-up per wait
+  return true;
+}
+}  // namespace
+
 void wake(const state_ptr& g, std::uint64_t wait_id) {
-  if (!g->waiting || g->wait_id != wait_id) return;  // that wait is over already
-  g->waiting = false;                                // one wake-up per wait
+  if (!take_wake_up(*g, wait_id)) return;
   hub& h = hub::here();
   h.loop().call_soon([&h, g] { h.switch_into(g); });
 }
@@ -316,9 +325,7 @@ void yield() {
   // switch for the round after (half the loop's work per yield). A kill
   // meanwhile has woken it already: then this is a stale turn, and skipped.
   h.loop().call_soon([&h, g, id] {
-    if (!g->waiting || g->wait_id != id) return;
-    g->waiting = false;
-    h.switch_into(g);
+    if (detail::take_wake_up(*g, id)) h.switch_into(g);
   });
   detail::wait(nullptr);
 }
