@@ -264,7 +264,7 @@ int run_command_line(int argc, const char* const* argv) {
   // at once, as before (it stops a running demo through its own handling).
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
-  if (const int signal_number = terminated_by.load(); signal_number != 0) raise(signal_number);
+  end_if_terminated(0);  // one that came while the command line was read
   return run_guarded(context, [&] { return run_repl(context); });
 }
 
