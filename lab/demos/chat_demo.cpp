@@ -27,6 +27,7 @@
 #include <lab/net/epoll_set.hpp>
 #include <lab/net/error.hpp>
 #include <lab/net/socket.hpp>
+#include <lab/timing.hpp>
 
 #include "demo.hpp"
 #include "http_response.hpp"
@@ -95,13 +96,6 @@ long wait_until_waiting(std::uint16_t port, long count, std::chrono::millisecond
     if (waiting < count) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return waiting;
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto at = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(at, values.size() - 1)];
 }
 
 int run_chat(const params& p) {
@@ -184,7 +178,7 @@ int run_chat(const params& p) {
   std::vector<double> waits;
   for (const auto& each : pollers)
     if (each.waited_ms >= 0 && !each.failed) waits.push_back(each.waited_ms);
-  const double p50 = percentile(waits, 0.5), p99 = percentile(waits, 0.99),
+  const double p50 = percentile_of(waits, 0.5), p99 = percentile_of(waits, 0.99),
                worst = waits.empty() ? 0 : *std::max_element(waits.begin(), waits.end());
   const double kb_per_poll = waiting > 0 ? static_cast<double>(full.pss_kb - empty.pss_kb) /
                                                static_cast<double>(waiting)

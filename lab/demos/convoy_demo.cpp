@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <lab/gil.hpp>
 #include <lab/primes.hpp>
+#include <lab/timing.hpp>
 #include <lab/unique_fd.hpp>
 
 #include <algorithm>
@@ -39,13 +40,6 @@ struct latency {
   double p50 = 0;
   double p99 = 0;
 };
-
-// The value below which `fraction` of the sorted samples lie (nearest rank).
-double percentile(const std::vector<double>& sorted, double fraction) {
-  const auto rank =
-      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size(), std::max<std::size_t>(rank, 1)) - 1];
-}
 
 // The I/O-bound thread: answers each byte read from `fd` with the same byte,
 // until the other end closes. Runs "interpreted": it holds the GIL except
@@ -108,8 +102,7 @@ latency ping_round_trips(long pings, bool beside_cpu) {
   stop.store(true, std::memory_order_relaxed);
   if (cpu.joinable()) cpu.join();
   if (round_trips.empty()) throw std::runtime_error("the ping thread stopped answering");
-  std::sort(round_trips.begin(), round_trips.end());
-  return {percentile(round_trips, 0.50), percentile(round_trips, 0.99)};
+  return {percentile_of(round_trips, 0.50), percentile_of(round_trips, 0.99)};
 }
 
 int run_convoy(const params& p) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstddef>
 #include <vector>
 
 namespace lab {
@@ -29,6 +31,16 @@ inline double median_of(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
   const std::size_t middle = samples.size() / 2;
   return samples.size() % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
+}
+
+// The value below which `fraction` of the samples lie (nearest rank: an
+// actual sample, never an interpolation); 0 for none.
+inline double percentile_of(std::vector<double> samples, double fraction) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(samples.size())));
+  return samples[std::min(samples.size(), std::max<std::size_t>(rank, 1)) - 1];
 }
 
 // Runs measure() once to warm up, then `repeats` times; the median of the
