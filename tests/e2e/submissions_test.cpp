@@ -65,17 +65,26 @@ std::string file_of(const std::string& exercise) {
   return "";
 }
 
-// A copy of the course whose student file for `exercise` is `s`: the
-// course's own checks, solutions and lessons, by symbolic link.
-fs::path course_with(const std::string& exercise, const submission& s) {
+// A copy of the course for wrong submissions: the course's
+// own checks, solutions and lessons, by symbolic link. One copy serves every
+// submission in turn (`submit` puts one in place), so lab compiles the checks
+// once and each submission's own file alone after that, as after a student's
+// edit: a new course folder would compile the checks anew for each one.
+fs::path course_for() {
   const fs::path course = lab_test::fresh_temp_dir();
   const fs::path repository = lab_test::repository();
   fs::create_directories(course / "exercises");
   fs::copy_file(repository / "exercises/info.json", course / "exercises/info.json");
-  fs::copy_file(s.file, course / "exercises" / file_of(exercise));
   for (const char* folder : {"checks", "solutions", "lessons"})
     fs::create_directory_symlink(repository / folder, course / folder);
   return course;
+}
+
+// Makes `s` the student's file of `exercise` in `course` (a fresh write, so
+// it is newer than the object compiled from the submission before).
+void submit(const fs::path& course, const std::string& exercise, const submission& s) {
+  fs::copy_file(s.file, course / "exercises" / file_of(exercise),
+                fs::copy_options::overwrite_existing);
 }
 
 bool some_check_says(const nlohmann::json& report, const std::string& text) {
@@ -103,11 +112,12 @@ std::string said_by_lab(nlohmann::json report) {
 void every_submission_fails(const std::string& exercise, std::size_t at_least) {
   const auto all = submissions_for(exercise);
   CHECK(all.size() >= at_least);
+  const fs::path course = course_for();
   for (const auto& s : all) {
     INFO(s.file.filename().string(), ": ", s.mistake);
     REQUIRE_FALSE(s.mistake.empty());
     REQUIRE_FALSE(s.expect.empty());
-    const fs::path course = course_with(exercise, s);
+    submit(course, exercise, s);
     std::vector<std::string> args = {"--course", course.string(), "exercise", exercise,
                                      "--no-timings", "--json"};
     if (s.stage) {
@@ -119,12 +129,14 @@ void every_submission_fails(const std::string& exercise, std::size_t at_least) {
     CHECK(run.exit_code == 1);
     const auto report = lab_test::output_json(run);
     CHECK(report["build"]["ok"] == true);  // a wrong answer, not a compile error
+    // Its own code, not the object of the submission before.
+    CHECK(report["build"]["rebuilt"] == true);
     CHECK(report["passed"] == false);
     CHECK_MESSAGE(some_check_says(report, s.expect), "no failing check says \"", s.expect, "\"");
     const std::string address = lab_test::first_address(said_by_lab(report) + run.err);
     CHECK_MESSAGE(address.empty(), "a message shows the address ", address);
-    fs::remove_all(course);
   }
+  fs::remove_all(course);
 }
 
 }  // namespace
