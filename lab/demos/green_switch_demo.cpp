@@ -4,8 +4,9 @@
 // lesson: green-threads, slide "Native threads and green threads"
 //
 //   switch             greenlets taking turns with lab::green::yield(): each
-//                      turn goes through the hub (a ready queue on the event
-//                      loop) and one stack switch (Boost.Context)
+//                      turn is one stack switch (Boost.Context) straight to
+//                      the next greenlet in the hub's line; the hub's loop
+//                      runs between rounds
 //   bytes per greenlet resident memory (RSS) taken by each of many greenlets
 //                      asleep at once: the stack pages they touched, their
 //                      state, their entries in the loop

@@ -251,3 +251,30 @@ TEST_CASE("the watchdog names a task that blocked the thread and how long") {
     if (s.task == "task 'blocker'") named = s.duration >= 190ms;  // blocked 200 ms; the watchdog reads a clock precise to a few ms
   CHECK(named);
 }
+
+TEST_CASE("the watchdog times a plain callback but not one that times itself") {
+  std::vector<lab::stall> seen;
+  lab::event_loop loop({.stall_warning = 50ms, .on_stall = [&](const lab::stall& s) { seen.push_back(s); }});
+  loop.call_soon_self_timed([] { std::this_thread::sleep_for(80ms); });
+  loop.run();
+  CHECK(seen.empty());
+  loop.call_soon([] { std::this_thread::sleep_for(80ms); });
+  loop.run();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].in_callback);
+}
+
+TEST_CASE("the loop has nothing else to do only without ready callbacks or timers") {
+  lab::event_loop loop;
+  std::vector<bool> answers;
+  loop.call_soon([&] { answers.push_back(loop.nothing_else_to_do()); });
+  loop.run();
+  loop.call_soon([&] { answers.push_back(loop.nothing_else_to_do()); });
+  loop.call_soon([] {});
+  loop.run();
+  loop.call_soon([&] { answers.push_back(loop.nothing_else_to_do()); });
+  const auto timer = loop.call_later(1h, [] {});
+  loop.call_soon([&loop, timer] { loop.cancel_timer(timer); });
+  loop.run();
+  CHECK(answers == std::vector<bool>{true, false, false});
+}

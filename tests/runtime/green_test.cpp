@@ -11,6 +11,7 @@
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lab/green_offload.hpp"
@@ -273,6 +274,76 @@ TEST_CASE("get from main returns once that greenlet ends while another still sle
   sleeper.kill();
   CHECK_THROWS_AS(sleeper.get(), green::killed);
   CHECK(log == std::vector<std::string>{"sleeper sleeps for an hour", "quick ends"});
+}
+
+TEST_CASE("get from main returns once that greenlet ends while others keep yielding") {
+  // Greenlets that only yield never go back to the loop while it has
+  // nothing else to do: the end of `quick` must still reach main.
+  bool stop = false;
+  int turns = 0;
+  auto yielder = [&stop, &turns] {
+    while (!stop) {
+      ++turns;
+      green::yield();
+    }
+  };
+  auto a = green::spawn(yielder);
+  auto b = green::spawn(yielder);
+  auto quick = green::spawn([] {
+    for (int i = 0; i < 3; ++i) green::yield();
+    return 7;
+  });
+  CHECK(quick.get() == 7);
+  CHECK_FALSE(a.done());
+  CHECK_FALSE(b.done());
+  CHECK(turns >= 6);  // both yielded beside it, round robin
+  stop = true;
+  green::run();
+  CHECK(a.done());
+  CHECK(b.done());
+}
+
+TEST_CASE("greenlets that keep yielding still let a sleeper wake") {
+  // Yields switch from greenlet to greenlet directly; the loop must still
+  // get its turn to fire timers. Bounded by a count, not a clock: 50
+  // million yields take far longer than the 5 ms sleep.
+  bool woke = false;
+  long yields = 0;
+  auto spinner = [&woke, &yields] {
+    for (long n = 0; !woke && n < 50'000'000; ++n) {
+      ++yields;
+      green::yield();
+    }
+  };
+  auto a = green::spawn(spinner);
+  auto b = green::spawn(spinner);
+  auto sleeper = green::spawn([&woke] {
+    green::sleep(5ms);
+    woke = true;
+  });
+  green::run();
+  CHECK(woke);
+  CHECK(yields > 0);
+  CHECK(yields < 100'000'000);  // the spinners stopped when it woke, not at their bound
+}
+
+TEST_CASE("the watchdog names a greenlet that kept the thread between two direct switches") {
+  const auto before = green::stalls().size();
+  auto polite = green::spawn_named("polite", [] {
+    for (int i = 0; i < 3; ++i) green::yield();
+  });
+  auto blocker = green::spawn_named("blocker", [] {
+    green::yield();
+    std::this_thread::sleep_for(150ms);  // a blocking call: nobody else runs meanwhile
+    green::yield();
+  });
+  green::run();
+  const auto seen = green::stalls();
+  const bool named = std::any_of(seen.begin() + static_cast<std::ptrdiff_t>(before), seen.end(),
+                                 [](const green::stall_seen& s) {
+                                   return s.greenlet == "blocker" && s.duration >= 100ms;
+                                 });
+  CHECK(named);
 }
 
 TEST_CASE("a greenlet that overflows its stack crashes on the guard page instead of corrupting memory") {

@@ -131,6 +131,10 @@ void event_loop::call_soon(std::function<void()> callback) {
   ready_.push_back({nullptr, 0, std::move(callback)});
 }
 
+void event_loop::call_soon_self_timed(std::function<void()> callback) {
+  ready_.push_back({nullptr, 0, std::move(callback), false});
+}
+
 event_loop::timer_id event_loop::call_later(clock::duration delay, std::function<void()> callback) {
   const timer_id id = next_sequence_++;
   timers_.push({now() + delay, id, nullptr, 0, std::move(callback)});
@@ -228,7 +232,7 @@ void event_loop::run_item(ready_item& item) {
     item.callback();
   }
   const auto took = coarse_now() - started;
-  if (took > options_.stall_warning) {
+  if (item.timed && took > options_.stall_warning) {
     const std::string who = item.task ? "task '" + item.task->name + "'" : "a callback";
     const stall s{who, std::chrono::duration_cast<std::chrono::milliseconds>(took), !item.task};
     stats_.stalls.push_back(s);

@@ -1,7 +1,11 @@
 // The hub of lab::green: one per thread. It owns a lab::event_loop and runs
-// it on the thread's own stack ("main"); every switch into a greenlet is a
-// callback of that loop, and a greenlet that waits registers its wake-up
-// with the loop (a timer, a descriptor, an event's list) and switches back.
+// it on the thread's own stack ("main"). Greenlets whose turn has come wait
+// in the hub's line of turns; one loop callback, the round, switches into
+// the first, and from then on each greenlet that waits hands the thread
+// straight to the next in line. Only the last of the round switches back
+// to main, which goes on with the loop (timers, descriptors, callbacks).
+// A greenlet that waits registers its wake-up with the loop (a timer, a
+// descriptor) or with whoever will wake it (an event, a joined greenlet).
 //
 // Switching is Boost.Context's fiber: resume() saves the registers of the
 // running side and restores the other's. Each switch is announced to the
@@ -13,7 +17,10 @@
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 
+#include <time.h>
+
 #include <cstdio>
+#include <deque>
 #include <string>
 #include <unordered_set>
 
@@ -36,8 +43,10 @@ namespace detail {
 
 struct greenlet_state::machine {
   context::fiber self;  // the greenlet while it is suspended (empty while it runs, or once it ended)
-  context::fiber hub;   // the hub while the greenlet runs
   context::stack_context stack{};
+  // The hub's hold on a greenlet from its start to its end, so that a turn
+  // in the line can be a plain pointer: nobody else need keep it alive.
+  state_ptr keep_alive;
   void* tsan_fiber = nullptr;
   void* asan_fake_stack = nullptr;
 };
@@ -67,19 +76,38 @@ thread_local bool running_here = false;
 // 256 KiB of address space per greenlet; only the pages it touches cost memory.
 constexpr std::size_t stack_size = 256 * 1024;
 
+// The watchdog's clock, read at every switch: the coarse clock costs a few
+// nanoseconds and ticks every few milliseconds, plenty for a warning at
+// 100 ms.
+event_loop::clock::duration coarse_now() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
+// Whether a wake-up for `wait_id` ends g's current wait; if so it is the
+// only one that does (a later one, or one for an older wait, is stale).
+bool take_wake_up(greenlet_state& g, std::uint64_t wait_id) {
+  if (!g.waiting || g.wait_id != wait_id) return false;  // that wait is over already
+  g.waiting = false;                                      // one wake-up per wait
+  return true;
+}
+
+// The contract of the hub (one thread; nothing here is shared with another):
+// - Turns are taken in the order given (first come, first served), so
+//   yield() is round robin.
+// - A round runs the turns that were in line when it began; turns given
+//   during it wait for the next round, after the loop has looked at its
+//   timers and descriptors, unless the loop has nothing else to do.
+// - Main (the loop) runs while no greenlet does; a greenlet's end always
+//   switches back to main, which wakes its joiners.
 class hub {
  public:
   hub()
       : loop_({.on_stall = [this](const stall& s) {
-          // Greenlets run inside the loop's callbacks (switch_into): a
-          // callback that stalled is the greenlet it switched into last.
-          const bool a_greenlet = s.in_callback && !last_name_.empty();
-          const std::string who = a_greenlet ? "greenlet '" + last_name_ + "'" : s.task;
-          std::fprintf(stderr,
-                       "green hub: %s kept the thread for about %lld ms without waiting (a blocking "
-                       "call: every other greenlet waited)\n",
-                       who.c_str(), static_cast<long long>(s.duration.count()));
-          stalls_.push_back({a_greenlet ? last_name_ : s.task, s.duration});
+          // Greenlets are timed by the hub itself (transfer); what the
+          // loop reports is a callback or a coroutine task.
+          report_stall(s.task, s.task, s.duration);
         }}) {
 #if LAB_GREEN_TSAN
     tsan_main_ = __tsan_get_current_fiber();
@@ -113,50 +141,46 @@ class hub {
     greenlet_state* raw = g.get();
     g->context->self = context::fiber(
         std::allocator_arg, recording_stack{context::protected_fixedsize_stack(stack_size), &g->context->stack},
-        [this, raw](context::fiber&& from_hub) { return body_of(*raw, std::move(from_hub)); });
+        [this, raw](context::fiber&& from) { return body_of(*raw, std::move(from)); });
 #if LAB_GREEN_TSAN
     g->context->tsan_fiber = __tsan_create_fiber(0);
 #endif
+    g->context->keep_alive = g;
     live_.insert(raw);
-    loop_.call_soon([this, g] { switch_into(g); });
+    give_turn(raw, 0, false);
   }
 
-  // Main side: run greenlet g until it waits or ends. A loop callback.
-  void switch_into(const state_ptr& g) {
-    if (g->done) return;
-    running_ = g.get();
-    running_here = true;
-    last_name_ = g->name;
-    auto& m = *g->context;
-#if LAB_GREEN_ASAN
-    void* main_fake = nullptr;
-    __sanitizer_start_switch_fiber(&main_fake, static_cast<char*>(m.stack.sp) - m.stack.size, m.stack.size);
-#endif
-#if LAB_GREEN_TSAN
-    __tsan_switch_to_fiber(m.tsan_fiber, 0);
-#endif
-    m.self = std::move(m.self).resume();
-#if LAB_GREEN_ASAN
-    __sanitizer_finish_switch_fiber(main_fake, nullptr, nullptr);
-#endif
-    running_ = nullptr;
-    running_here = false;
-    if (!m.self) finished(g);
+  // Puts g in the line of turns. `check`: the turn is g's only if its wait
+  // `wait_id` is still on when the turn comes (yield's turn, which a kill
+  // may overtake); otherwise the wake-up was taken already.
+  void give_turn(greenlet_state* g, std::uint64_t wait_id, bool check) {
+    line_.push_back({g, wait_id, check});
+    if (!in_round_ && !round_scheduled_) {
+      round_scheduled_ = true;
+      loop_.call_soon_self_timed([this] { run_round(); });
+    }
   }
 
-  // Greenlet side: back to the hub until something wakes us.
+  // Greenlet side: g goes to the back of the line (yield). The hot path of
+  // every round-robin switch, so wait()'s work is done here without its
+  // take-back and lookups; a greenlet runs only inside a round, so there is
+  // no round to schedule. The turn is checked when it comes: a kill
+  // meanwhile has woken g already, and then this turn is stale and skipped.
+  void yield(greenlet_state& g) {
+    const std::uint64_t id = ++g.wait_id;
+    line_.push_back({&g, id, true});
+    g.waiting = true;
+    switch_out(g);
+    g.waiting = false;
+    if (g.pending) std::rethrow_exception(std::exchange(g.pending, nullptr));
+  }
+
+  // Greenlet side: g waits; the thread goes to the next greenlet in line,
+  // or to main. Returns when g's turn comes: at once if the next turn is
+  // g's own (it yielded with nobody else ready).
   void switch_out(greenlet_state& g) {
-    auto& m = *g.context;
-#if LAB_GREEN_ASAN
-    __sanitizer_start_switch_fiber(&m.asan_fake_stack, main_bottom_, main_size_);
-#endif
-#if LAB_GREEN_TSAN
-    __tsan_switch_to_fiber(tsan_main_, 0);
-#endif
-    m.hub = std::move(m.hub).resume();
-#if LAB_GREEN_ASAN
-    __sanitizer_finish_switch_fiber(m.asan_fake_stack, &main_bottom_, &main_size_);
-#endif
+    greenlet_state* next = in_round_ ? next_in_round() : nullptr;
+    if (next != &g) transfer(&g, next);
   }
 
   // Runs the loop until nothing is left to run.
@@ -180,12 +204,120 @@ class hub {
   }
 
  private:
-  // The greenlet's whole life, on its own stack.
-  context::fiber body_of(greenlet_state& g, context::fiber&& from_hub) {
-    g.context->hub = std::move(from_hub);
+  struct turn {
+    greenlet_state* g;
+    std::uint64_t wait_id;
+    bool check;
+  };
+
+  // A loop callback (main side): the round. Switches into the first
+  // greenlet in line; the others are switched to by the greenlet before
+  // them (switch_out), and the last switches back here.
+  void run_round() {
+    round_scheduled_ = false;
+    in_round_ = true;
+    round_left_ = line_.size();
+    while (greenlet_state* next = next_in_round()) {
+      transfer(nullptr, next);
+      // Back in main from came_from_, which waits now or has ended.
+      if (came_from_ != nullptr && !came_from_->context->self) {
+        finished(*came_from_);
+        break;  // through the loop: main may have joined the one that ended
+      }
+    }
+    in_round_ = false;
+    round_left_ = 0;
+    if (!line_.empty()) {
+      round_scheduled_ = true;
+      loop_.call_soon_self_timed([this] { run_round(); });
+    }
+  }
+
+  // The greenlet whose turn is next in this round, or nullptr once the
+  // round is over. When the round's turns are used up and the loop has
+  // nothing else to do, the next round starts at once: going through the
+  // loop would only come straight back.
+  greenlet_state* next_in_round() {
+    for (;;) {
+      if (round_left_ == 0) {
+        if (line_.empty() || !loop_.nothing_else_to_do()) return nullptr;
+        round_left_ = line_.size();
+      }
+      const turn t = line_.front();
+      line_.pop_front();
+      --round_left_;
+      if (t.check && !take_wake_up(*t.g, t.wait_id)) continue;  // overtaken by a kill's wake-up
+      return t.g;
+    }
+  }
+
+  // Leaves `from` for `to` (nullptr: main, on the thread's own stack) and
+  // returns when something switches back to `from`. Every switch between
+  // two sides that go on is this one; a greenlet's end is body_of's.
+  void transfer(greenlet_state* from, greenlet_state* to) {
+    note_time_of(from);
+    context::fiber& target = to != nullptr ? to->context->self : main_;
 #if LAB_GREEN_ASAN
-    __sanitizer_finish_switch_fiber(nullptr, &main_bottom_, &main_size_);
+    void** fake_stack = from != nullptr ? &from->context->asan_fake_stack : &main_fake_stack_;
+    if (to != nullptr)
+      __sanitizer_start_switch_fiber(fake_stack, static_cast<char*>(to->context->stack.sp) - to->context->stack.size,
+                                     to->context->stack.size);
+    else
+      __sanitizer_start_switch_fiber(fake_stack, main_bottom_, main_size_);
 #endif
+#if LAB_GREEN_TSAN
+    __tsan_switch_to_fiber(to != nullptr ? to->context->tsan_fiber : tsan_main_, 0);
+#endif
+    running_ = to;
+    running_here = to != nullptr;
+    switching_from_ = from;
+    context::fiber back = std::move(target).resume();
+    arrived(std::move(back), from);
+  }
+
+  // Just switched to `self` (nullptr: main) by switching_from_, which is
+  // `back` now: suspended, or empty if it has ended.
+  void arrived(context::fiber&& back, greenlet_state* self) {
+#if LAB_GREEN_ASAN
+    const void* bottom = nullptr;
+    std::size_t size = 0;
+    __sanitizer_finish_switch_fiber(self != nullptr ? self->context->asan_fake_stack : main_fake_stack_, &bottom,
+                                    &size);
+    if (switching_from_ == nullptr) {  // from main: where main's stack is, for the way back
+      main_bottom_ = bottom;
+      main_size_ = size;
+    }
+#else
+    (void)self;
+#endif
+    came_from_ = switching_from_;
+    if (came_from_ != nullptr)
+      came_from_->context->self = std::move(back);
+    else
+      main_ = std::move(back);
+  }
+
+  // The watchdog: a greenlet that kept the thread for long without waiting
+  // (a blocking call) held up every other one. Checked as it switches away.
+  void note_time_of(const greenlet_state* leaving) {
+    const auto now = coarse_now();
+    if (leaving != nullptr && now - since_ > stall_warning)
+      report_stall("greenlet '" + leaving->name + "'", leaving->name,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(now - since_));
+    since_ = now;
+  }
+
+  void report_stall(const std::string& who, const std::string& name, std::chrono::milliseconds took) {
+    std::fprintf(stderr,
+                 "green hub: %s kept the thread for about %lld ms without waiting (a blocking "
+                 "call: every other greenlet waited)\n",
+                 who.c_str(), static_cast<long long>(took.count()));
+    stalls_.push_back({name, took});
+  }
+
+  // The greenlet's whole life, on its own stack.
+  context::fiber body_of(greenlet_state& g, context::fiber&& from) {
+    arrived(std::move(from), &g);
     g.started = true;
     try {
       if (g.pending) std::rethrow_exception(std::exchange(g.pending, nullptr));  // killed before it ran
@@ -196,31 +328,49 @@ class hub {
       g.error = std::current_exception();
     }
     g.body = nullptr;  // what the function captured goes now, on this stack
+    // To main, which wakes the joiners (run_round); this stack is freed.
+    note_time_of(&g);
 #if LAB_GREEN_ASAN
     __sanitizer_start_switch_fiber(nullptr, main_bottom_, main_size_);  // nullptr: this stack is done
 #endif
 #if LAB_GREEN_TSAN
     __tsan_switch_to_fiber(tsan_main_, 0);
 #endif
-    return std::move(g.context->hub);
+    running_ = nullptr;
+    running_here = false;
+    switching_from_ = &g;
+    return std::move(main_);
   }
 
-  void finished(const state_ptr& g) {
-    g->done = true;
-    live_.erase(g.get());
+  // Main side, once g has ended.
+  void finished(greenlet_state& g) {
+    const state_ptr last_hold = std::move(g.context->keep_alive);  // g lives to the end of this
+    g.done = true;
+    live_.erase(&g);
 #if LAB_GREEN_TSAN
-    __tsan_destroy_fiber(g->context->tsan_fiber);
+    __tsan_destroy_fiber(g.context->tsan_fiber);
 #endif
-    for (auto& [joiner, id] : std::exchange(g->joiners, {})) wake(joiner, id);
+    for (auto& [joiner, id] : std::exchange(g.joiners, {})) wake(joiner, id);
   }
+
+  // asyncio's slow-callback warning is 100 ms too (and the loop's).
+  static constexpr std::chrono::milliseconds stall_warning{100};
 
   event_loop loop_;
+  std::deque<turn> line_;          // the turns given, in order
+  std::size_t round_left_ = 0;     // how many of them belong to the round running now
+  bool in_round_ = false;
+  bool round_scheduled_ = false;   // a round is among the loop's callbacks
   greenlet_state* running_ = nullptr;
-  std::string last_name_;
-  std::unordered_set<greenlet_state*> live_;
+  greenlet_state* switching_from_ = nullptr;  // who made the switch under way (nullptr: main)
+  greenlet_state* came_from_ = nullptr;       // who made the last switch to main
+  context::fiber main_;            // main, while a greenlet runs
+  event_loop::clock::duration since_{};       // when the running side got the thread
+  std::unordered_set<greenlet_state*> live_;  // started, not ended
   std::vector<stall_seen> stalls_;
   const void* main_bottom_ = nullptr;
   std::size_t main_size_ = 0;
+  void* main_fake_stack_ = nullptr;
   void* tsan_main_ = nullptr;
 };
 
@@ -256,20 +406,9 @@ void wait(std::function<void()> undo) {
   if (g.pending) std::rethrow_exception(std::exchange(g.pending, nullptr));
 }
 
-namespace {
-// Whether a wake-up for `wait_id` ends g's current wait; if so it is the
-// only one that does (a later one, or one for an older wait, is stale).
-bool take_wake_up(greenlet_state& g, std::uint64_t wait_id) {
-  if (!g.waiting || g.wait_id != wait_id) return false;  // that wait is over already
-  g.waiting = false;                                      // one wake-up per wait
-  return true;
-}
-}  // namespace
-
 void wake(const state_ptr& g, std::uint64_t wait_id) {
   if (!take_wake_up(*g, wait_id)) return;
-  hub& h = hub::here();
-  h.loop().call_soon([&h, g] { h.switch_into(g); });
+  hub::here().give_turn(g.get(), wait_id, false);
 }
 
 void join(const state_ptr& state) {
@@ -317,17 +456,7 @@ void sleep(duration d) {
 
 void yield() {
   hub& h = hub::here();
-  if (h.running() == nullptr) return;
-  const auto g = detail::current();
-  const std::uint64_t id = detail::prepare_wait();
-  // To the back of the line: switched into on the loop's next round, the
-  // way a wake-up would be, but without a wake-up callback that queues the
-  // switch for the round after (half the loop's work per yield). A kill
-  // meanwhile has woken it already: then this is a stale turn, and skipped.
-  h.loop().call_soon([&h, g, id] {
-    if (detail::take_wake_up(*g, id)) h.switch_into(g);
-  });
-  detail::wait(nullptr);
+  if (detail::greenlet_state* g = h.running()) h.yield(*g);
 }
 
 namespace {

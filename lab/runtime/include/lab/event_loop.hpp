@@ -230,6 +230,14 @@ class event_loop {
 
   // Callbacks (continuation-passing style), run on the loop like tasks.
   void call_soon(std::function<void()> callback);
+  // call_soon for a callback that watches its own parts for stalls (the
+  // green hub's round, which runs many greenlets and times each one): the
+  // loop does not time it as a whole.
+  void call_soon_self_timed(std::function<void()> callback);
+  // True when the loop has nothing to do besides the callback running now:
+  // no other callback or task ready, no timer, no descriptor watched. Then
+  // a callback that could go on need not come back through the loop first.
+  bool nothing_else_to_do() const { return ready_.empty() && timers_.empty() && fds_.empty(); }
   timer_id call_later(clock::duration delay, std::function<void()> callback);
   void cancel_timer(timer_id id);
   // One-shot: runs `callback` once `fd` is readable (writable).
@@ -260,6 +268,7 @@ class event_loop {
     std::shared_ptr<detail::task_state> task;  // or null: a callback
     std::uint64_t wait_id = 0;
     std::function<void()> callback;
+    bool timed = true;  // watched for stalls (not a call_soon_self_timed one)
   };
   struct timer {
     clock::time_point deadline;

@@ -2,7 +2,8 @@
 //
 // Each greenlet is a plain function running on a stack of its own. When it
 // waits (lab::green::sleep, a descriptor, an event, another greenlet), it
-// switches to the hub, which runs whichever greenlet can go on: the waits
+// switches to the next greenlet that can go on, or to the hub, which
+// watches the timers and descriptors (gevent's hub does both): the waits
 // can be deep inside ordinary calls, which generators and C++20 coroutines
 // cannot do (they only suspend in their own body).
 //
@@ -20,6 +21,8 @@
 //   wait (or at its next one, or before it starts): its destructors run.
 // - timeout t(d): a scope; if it is still open after d, the greenlet that
 //   opened it gets lab::green::timed_out at its wait (gevent.Timeout).
+// - Round robin: greenlets go on in the order they became able to; yield()
+//   goes to the back of that line.
 // - No busy waiting: the hub is a lab::event_loop (epoll and a timer heap).
 // - Stacks come from Boost.Context, each with a guard page below it: a
 //   stack overflow is a crash, never a silent overwrite. Switches are
@@ -74,7 +77,7 @@ struct greenlet_state : std::enable_shared_from_this<greenlet_state> {
   bool started = false, done = false;
   std::exception_ptr error;         // how it ended, if by an exception
   std::exception_ptr pending;       // to raise at its next wait (kill, timeout)
-  std::uint64_t wait_id = 0;        // changes at every wait (see hub.cpp)
+  std::uint64_t wait_id = 0;        // changes at every wait (see green.cpp)
   bool waiting = false;
   std::function<void()> undo_wait;  // takes its wake-up back (kill during a wait)
   std::vector<std::pair<state_ptr, std::uint64_t>> joiners;
