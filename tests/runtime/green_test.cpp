@@ -346,6 +346,25 @@ TEST_CASE("the watchdog names a greenlet that kept the thread between two direct
   CHECK(named);
 }
 
+TEST_CASE("a waiting greenlet that nobody holds lives until its hub kills it at the thread's end") {
+  bool unwound_early = true, unwound = false;
+  std::thread([&] {
+    auto gate = std::make_unique<green::event>();
+    green::spawn([&unwound, &gate] {  // its handle is dropped at once
+      struct mark_on_exit {
+        bool& flag;
+        ~mark_on_exit() { flag = true; }
+      } mark{unwound};
+      gate->wait();
+    });
+    green::sleep(1ms);  // main: the greenlet runs up to its wait
+    gate.reset();       // the only waker goes: nothing but the hub holds the greenlet now
+    unwound_early = unwound;
+  }).join();  // the thread's hub ends: it kills the greenlet, which unwinds
+  CHECK_FALSE(unwound_early);
+  CHECK(unwound);
+}
+
 TEST_CASE("a greenlet that overflows its stack crashes on the guard page instead of corrupting memory") {
   const pid_t child = fork();
   REQUIRE(child >= 0);
