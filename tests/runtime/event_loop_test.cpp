@@ -350,6 +350,8 @@ TEST_CASE("a task cancelled while it awaits a handle leaves that task's line") {
   lab::event_loop loop({.virtual_clock = true});
   std::vector<std::string> log;
   auto slow = loop.spawn(value_after(10ms, 1), "slow");
+  // Only the timer that cancels it holds the joiner's handle: once it has
+  // run, the joiner's memory goes as soon as the joiner ends.
   auto joiner = loop.spawn(
       [](lab::join_handle<int> other, std::vector<std::string>& out) -> lab::task<> {
         try {
@@ -359,14 +361,14 @@ TEST_CASE("a task cancelled while it awaits a handle leaves that task's line") {
         }
       }(slow, log),
       "joiner");
+  loop.call_later(5ms, [handle = std::move(joiner)]() mutable { handle.cancel(); });
   auto second = loop.spawn(
       [](lab::join_handle<int> other, std::vector<std::string>& out) -> lab::task<> {
         out.push_back("joined: " + std::to_string(co_await other));
       }(slow, log),
       "second joiner");
-  loop.call_later(5ms, [joiner]() mutable { joiner.cancel(); });
   loop.run();
-  // The cancelled joiner ended before slow did (its frame is gone); slow's
+  // The cancelled joiner ended before slow did (its memory is gone); slow's
   // end woke only the one still in line (ASan would see a woken ghost).
   CHECK(log == std::vector<std::string>{"cancelled while joining", "joined: 1"});
   CHECK(second.done());
