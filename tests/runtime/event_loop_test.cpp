@@ -333,10 +333,13 @@ TEST_CASE("destroying a loop frees tasks that await each other's handles in eith
     auto first = loop.spawn(holds_a_local_and_sleeps(alive), "first sleeper");
     loop.spawn(awaits_handle(first, log), "joins the first");
     std::optional<lab::join_handle<void>> later;
-    loop.spawn([](std::optional<lab::join_handle<void>>& other, std::vector<std::string>& out) -> lab::task<> {
-      co_await lab::yield();  // the task it joins is spawned after it
-      co_await awaits_handle(*other, out);
-    }(later, log), "joins a later one");
+    loop.spawn(
+        [](std::optional<lab::join_handle<void>>& other,
+           std::vector<std::string>& out) -> lab::task<> {
+          co_await lab::yield();  // the task it joins is spawned after it
+          co_await awaits_handle(*other, out);
+        }(later, log),
+        "joins a later one");
     later = loop.spawn(holds_a_local_and_sleeps(alive), "later sleeper");
     loop.call_later(1ms, [] { throw std::runtime_error("stop the loop"); });
     CHECK_THROWS(loop.run());

@@ -31,7 +31,9 @@ void detail::task_record::deliver_cancellation() {
   }
 }
 
-void detail::finish_spawned(task_record& record) { record.loop->task_finished(record); }
+void detail::finish_spawned(task_record& record) {
+  record.loop->task_finished(record);
+}
 
 std::string detail::timeout_message(const std::string& name, event_loop::clock::duration limit) {
   const double ms = std::chrono::duration<double, std::milli>(limit).count();
@@ -253,7 +255,9 @@ void event_loop::run_item(ready_item& item) {
     ++stats_.resumes;
     task.waiting_frame.resume();
     running_ = nullptr;
-    if (task.done) task.frame().destroy();  // it ended in this step: its locals and parameters go now
+    // It ended in this step: its locals and parameters go now (the record
+    // stays while this item or a handle holds it).
+    if (task.done) task.frame().destroy();
   } else {
     ++stats_.resumes;
     item.callback();
@@ -301,8 +305,10 @@ void event_loop::fire_due_timers() {
     if (!task_due && !callback_due) return;
     // Both due: the earlier deadline first; equal deadlines by sequence.
     const bool task_first =
-        task_due && (!callback_due || std::pair(task_timers_.top().deadline, task_timers_.top().wait_id) <
-                                          std::pair(callback_timers_.top().deadline, callback_timers_.top().sequence));
+        task_due &&
+        (!callback_due ||
+         std::pair(task_timers_.top().deadline, task_timers_.top().wait_id) <
+             std::pair(callback_timers_.top().deadline, callback_timers_.top().sequence));
     if (task_first) {
       const task_timer& due = task_timers_.top();
       wake(due.task.get(), due.wait_id);
@@ -311,7 +317,8 @@ void event_loop::fire_due_timers() {
       callback_timer due = callback_timers_.top();
       callback_timers_.pop();
       // Still pending: not cancelled (and, being fired now, pending no more).
-      if (pending_callbacks_.erase(due.sequence) != 0) ready_.push_back({{}, 0, std::move(due.callback)});
+      if (pending_callbacks_.erase(due.sequence) != 0)
+        ready_.push_back({{}, 0, std::move(due.callback)});
     }
   }
 }
@@ -346,7 +353,8 @@ void event_loop::run_until(const std::function<bool()>& done) {
     drop_stale_timers();
     if (done && done()) return;
     const auto deadline = next_deadline();
-    if (ready_.empty() && first_live_ == nullptr && fds_.empty() && pending_callbacks_.empty()) return;
+    if (ready_.empty() && first_live_ == nullptr && fds_.empty() && pending_callbacks_.empty())
+      return;
     if (ready_.empty() && !deadline && fds_.empty())
       throw loop_stuck("every task waits for another and nothing can wake them: " + stuck_names());
 

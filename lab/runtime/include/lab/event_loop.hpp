@@ -140,7 +140,8 @@ class join_handle {
   // The task's result; rethrows its exception (lab::cancelled when it was
   // cancelled). Precondition: done().
   T get() const {
-    if (!record_->done) throw std::logic_error("get() on task '" + record_->name + "' before it ended");
+    if (!record_->done)
+      throw std::logic_error("get() on task '" + record_->name + "' before it ended");
     if (record_->error) std::rethrow_exception(record_->error);
     if constexpr (!std::is_void_v<T>) return *typed().result.value;
   }
@@ -166,7 +167,9 @@ class join_handle {
   explicit join_handle(detail::task_ref record) : record_(std::move(record)) {}
 
  private:
-  detail::typed_task_record<T>& typed() const { return static_cast<detail::typed_task_record<T>&>(*record_); }
+  detail::typed_task_record<T>& typed() const {
+    return static_cast<detail::typed_task_record<T>&>(*record_);
+  }
   detail::task_ref record_;
 };
 

@@ -13,9 +13,16 @@
 // Lifetimes: the frame ends with the task (its locals and parameters, a
 // socket say, go at once); the record stays while anyone may still ask
 // about the task: a join_handle, or an entry in the loop (a ready task, a
-// timer, a descriptor wait). The block is freed when both are gone. The
+// timer, a descriptor wait). The block is freed when both are gone (so a
+// destroyed frame's bytes stay allocated while its record is held). The
 // record counts its references itself (task_ref): the frame is one, each
 // handle and each loop entry another.
+//
+// What it comes to (g++ 12, x86-64): a 112-byte record and the frame of a
+// task asleep in lab::sleep (about 88 bytes) are one 208-byte malloc chunk;
+// with its 24-byte timer, coro.switch measures 241 bytes per sleeping task
+// (542 before, when the record, a root coroutine, a set node and a 72-byte
+// timer each came apart).
 //
 // Single-threaded: a record is used only on the thread of its task's loop,
 // so the count is a plain integer.
@@ -78,7 +85,7 @@ struct task_record {
   task_record& operator=(const task_record&) = delete;
   virtual ~task_record() = default;
 
-  // The task's own frame (right behind the record); valid until it ends.
+  // The task's own frame (right behind the record), until it is destroyed.
   virtual std::coroutine_handle<> frame() const = 0;
 
   // Throws lab::cancelled when the task was cancelled and has not been told
@@ -159,9 +166,12 @@ struct typed_task_record final : task_record {
   static void frame_freed(void* frame) noexcept { release(&of(frame)); }
 
   static typed_task_record& of(void* frame) noexcept {
-    return *std::launder(reinterpret_cast<typed_task_record*>(static_cast<std::byte*>(frame) - space()));
+    return *std::launder(
+        reinterpret_cast<typed_task_record*>(static_cast<std::byte*>(frame) - space()));
   }
-  static typed_task_record& of(std::coroutine_handle<> frame) noexcept { return of(frame.address()); }
+  static typed_task_record& of(std::coroutine_handle<> frame) noexcept {
+    return of(frame.address());
+  }
 
   // The record is found from a coroutine handle by stepping back from its
   // address. That holds if the handle's address is where operator new put
