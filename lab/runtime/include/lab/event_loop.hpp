@@ -126,7 +126,8 @@ struct join_waiter {
 
 // A spawned task, seen from outside: join it (co_await), read its result
 // (get), cancel it. Copies share the same task (and keep its record, not
-// its frame: that goes when the task ends).
+// its frame: that goes when the task ends). Like the loop, a handle is used
+// on the loop's thread only: its copies count references without atomics.
 template <typename T>
 class join_handle {
  public:
