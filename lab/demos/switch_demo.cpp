@@ -133,8 +133,9 @@ std::size_t heap_in_use() {
   return info.uordblks + info.hblkhd;
 }
 
-// Heap bytes per task suspended in a sleep: its frame, the loop's record of
-// it and its timer, measured by malloc's own count.
+// Heap bytes per task suspended in a sleep: its frame with the loop's record
+// of it in front (one block, lab/task_record.hpp) and its timer, measured by
+// malloc's own count.
 double bytes_per_sleeping_task(int count) {
   event_loop loop;
   std::vector<join_handle<void>> handles;

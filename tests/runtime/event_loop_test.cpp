@@ -278,3 +278,102 @@ TEST_CASE("the loop has nothing else to do only without ready callbacks or timer
   loop.run();
   CHECK(answers == std::vector<bool>{true, false, false});
 }
+
+// ---- lifetimes of a task's frame and record (lab/task_record.hpp) ----------
+
+namespace {
+lab::task<int> holds_a_local_and_returns(int& alive, int value) {
+  tracked local(alive);
+  co_await lab::yield();
+  co_return value;
+}
+
+lab::task<> awaits_handle(lab::join_handle<void> other, std::vector<std::string>& log) {
+  try {
+    co_await other;
+    log.push_back("joined");
+  } catch (const lab::cancelled&) {
+    log.push_back("cancelled while joining");
+    throw;
+  }
+}
+}  // namespace
+
+TEST_CASE("a task's frame goes when it ends while its handle still gives its result") {
+  int alive = 0;
+  lab::event_loop loop;
+  auto handle = loop.spawn(holds_a_local_and_returns(alive, 7), "returns 7");
+  loop.run();
+  CHECK(alive == 0);  // the frame and its local went at the end, not with the last handle
+  CHECK(handle.get() == 7);
+  CHECK(handle.name() == "returns 7");
+}
+
+TEST_CASE("a handle that outlives its loop still answers and its cancel does nothing") {
+  int alive = 0;
+  std::optional<lab::join_handle<void>> handle;
+  {
+    lab::event_loop loop;
+    handle = loop.spawn(holds_a_local_and_sleeps(alive), "sleeper");
+    loop.call_later(1ms, [] { throw std::runtime_error("stop the loop"); });
+    CHECK_THROWS(loop.run());
+  }
+  CHECK(alive == 0);  // the loop freed the frame though a handle holds the task
+  CHECK(handle->name() == "sleeper");
+  CHECK_FALSE(handle->done());
+  handle->cancel();  // its loop is gone: nothing to do (ASan checks nothing is touched)
+  CHECK_THROWS_AS(handle->get(), std::logic_error);
+}
+
+TEST_CASE("destroying a loop frees tasks that await each other's handles in either spawn order") {
+  int alive = 0;
+  {
+    lab::event_loop loop;
+    std::vector<std::string> log;
+    auto first = loop.spawn(holds_a_local_and_sleeps(alive), "first sleeper");
+    loop.spawn(awaits_handle(first, log), "joins the first");
+    std::optional<lab::join_handle<void>> later;
+    loop.spawn(
+        [](std::optional<lab::join_handle<void>>& other,
+           std::vector<std::string>& out) -> lab::task<> {
+          co_await lab::yield();  // the task it joins is spawned after it
+          co_await awaits_handle(*other, out);
+        }(later, log),
+        "joins a later one");
+    later = loop.spawn(holds_a_local_and_sleeps(alive), "later sleeper");
+    loop.call_later(1ms, [] { throw std::runtime_error("stop the loop"); });
+    CHECK_THROWS(loop.run());
+    CHECK(alive == 2);
+    CHECK(log.empty());
+  }
+  CHECK(alive == 0);
+}
+
+TEST_CASE("a task cancelled while it awaits a handle leaves that task's line") {
+  lab::event_loop loop({.virtual_clock = true});
+  std::vector<std::string> log;
+  auto slow = loop.spawn(value_after(10ms, 1), "slow");
+  // Only the timer that cancels it holds the joiner's handle: once it has
+  // run, the joiner's memory goes as soon as the joiner ends.
+  auto joiner = loop.spawn(
+      [](lab::join_handle<int> other, std::vector<std::string>& out) -> lab::task<> {
+        try {
+          co_await other;
+        } catch (const lab::cancelled&) {
+          out.push_back("cancelled while joining");
+        }
+      }(slow, log),
+      "joiner");
+  loop.call_later(5ms, [handle = std::move(joiner)]() mutable { handle.cancel(); });
+  auto second = loop.spawn(
+      [](lab::join_handle<int> other, std::vector<std::string>& out) -> lab::task<> {
+        out.push_back("joined: " + std::to_string(co_await other));
+      }(slow, log),
+      "second joiner");
+  loop.run();
+  // The cancelled joiner ended before slow did (its memory is gone); slow's
+  // end woke only the one still in line (ASan would see a woken ghost).
+  CHECK(log == std::vector<std::string>{"cancelled while joining", "joined: 1"});
+  CHECK(second.done());
+  CHECK(slow.get() == 1);
+}

@@ -35,6 +35,9 @@
 //   computation) is reported with its name and how long (on_stall).
 // - Callbacks share the loop with tasks: call_soon, call_later,
 //   on_readable/on_writable run plain functions (continuation-passing style).
+// - Memory: a spawned task is one allocation, its frame with a record in
+//   front (lab/task_record.hpp), plus a 24-byte entry in the timer heap
+//   while it sleeps (coro.switch measures the bytes per sleeping task).
 //
 // One loop per thread; a loop is used only from the thread that runs it.
 #pragma once
@@ -104,98 +107,71 @@ struct loop_stats {
 
 namespace detail {
 
-// What the loop knows of one spawned task. Shared by its handles and the
-// loop; lives until the last of them lets go.
-struct task_state {
-  std::string name;
-  std::uint64_t number = 0;  // in the order spawned
-  event_loop* loop = nullptr;
-  std::coroutine_handle<> root;  // its frame, until it ends (the loop owns it)
-  // The task keeps itself alive from spawn to its end, whoever else holds
-  // it: wake-ups, timers and waits copy this pointer without a lookup.
-  std::shared_ptr<task_state> self;
-  bool done = false;
-  bool cancel_requested = false;
-  bool cancel_delivered = false;
-  std::exception_ptr error;
-  // The wait the task is suspended in: which frame to resume, and a number
-  // that changes at every wait, so that a wake-up meant for an older wait
-  // (a timer of a wait that cancel() ended early) is recognised and dropped.
-  std::coroutine_handle<> waiting_frame;
-  std::uint64_t wait_id = 0;
-  bool in_wait = false;
-  int waiting_fd = -1;  // >= 0 while in readable()/writable()
-  bool waiting_to_write = false;
-  // Tasks awaiting its end, each with the wait_id of that wait.
-  std::vector<std::pair<task_state*, std::uint64_t>> joiners;
-
-  virtual ~task_state() = default;
-  // Throws lab::cancelled when the task was cancelled and has not been told
-  // yet. Called when the task comes back from a wait.
-  void deliver_cancellation();
-};
-
-template <typename T>
-struct typed_task_state : task_state {
-  std::optional<T> value;
-};
-template <>
-struct typed_task_state<void> : task_state {};
-
-// The coroutine the loop runs for each spawned task: it awaits the task's
-// body and records how it ended. It frees its own frame at its end.
-struct root_coroutine {
-  struct promise_type {
-    root_coroutine get_return_object() {
-      return {std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }  // run_root catches all
-  };
-  std::coroutine_handle<promise_type> frame;
+// A task awaiting another's end (join_handle's awaiter, in the awaiting
+// task's frame): a link in the line of the awaited task's record. It leaves
+// the line when it goes, however it goes (woken, cancelled, or destroyed
+// with its frame), so the line never points at a frame that is gone.
+struct join_waiter {
+  task_record* joined = nullptr;  // the task awaited
+  task_record* waiter = nullptr;  // the awaiting task
+  std::uint64_t wait_id = 0;      // the awaiting task's wait
+  join_waiter* next = nullptr;
+  // Joins the line of `joined`, parking the running task. Precondition:
+  // joined, not done, belongs to the loop running this task.
+  void join(std::coroutine_handle<> frame);
+  void leave() noexcept;
 };
 
 }  // namespace detail
 
 // A spawned task, seen from outside: join it (co_await), read its result
-// (get), cancel it. Copies share the same task.
+// (get), cancel it. Copies share the same task (and keep its record, not
+// its frame: that goes when the task ends). Like the loop, a handle is used
+// on the loop's thread only: its copies count references without atomics.
 template <typename T>
 class join_handle {
  public:
-  const std::string& name() const { return state_->name; }
-  bool done() const { return state_->done; }
+  const std::string& name() const { return record_->name; }
+  bool done() const { return record_->done; }
 
-  // Asks the task to stop (see the file's comment). Nothing if it has ended.
+  // Asks the task to stop (see the file's comment). Nothing if it has
+  // ended, or if its loop is gone.
   void cancel();
 
   // The task's result; rethrows its exception (lab::cancelled when it was
   // cancelled). Precondition: done().
   T get() const {
-    if (!state_->done) throw std::logic_error("get() on task '" + state_->name + "' before it ended");
-    if (state_->error) std::rethrow_exception(state_->error);
-    if constexpr (!std::is_void_v<T>) return *state_->value;
+    if (!record_->done)
+      throw std::logic_error("get() on task '" + record_->name + "' before it ended");
+    if (record_->error) std::rethrow_exception(record_->error);
+    if constexpr (!std::is_void_v<T>) return *typed().result.value;
   }
 
   // co_await handle: waits for the task to end, then get().
-  struct awaiter {
-    std::shared_ptr<detail::typed_task_state<T>> state;
-    detail::task_state* self = nullptr;  // the awaiting task
-    bool await_ready() const noexcept { return state->done; }
-    void await_suspend(std::coroutine_handle<> frame);
+  struct awaiter : detail::join_waiter {
+    detail::task_ref awaited;  // kept while we await it
+    explicit awaiter(detail::task_ref task) : awaited(std::move(task)) { joined = awaited.get(); }
+    awaiter(const awaiter&) = delete;
+    awaiter& operator=(const awaiter&) = delete;
+    ~awaiter() { leave(); }
+    bool await_ready() const noexcept { return awaited->done; }
+    void await_suspend(std::coroutine_handle<> frame) { join(frame); }
     T await_resume() {
-      if (self != nullptr) self->deliver_cancellation();
-      return join_handle{state}.get();
+      leave();
+      if (waiter != nullptr) waiter->deliver_cancellation();
+      return join_handle{awaited}.get();
     }
   };
-  awaiter operator co_await() const { return awaiter{state_}; }
+  awaiter operator co_await() const { return awaiter{record_}; }
 
-  explicit join_handle(std::shared_ptr<detail::typed_task_state<T>> state)
-      : state_(std::move(state)) {}
+  // Takes a reference to `record` (event_loop::spawn).
+  explicit join_handle(detail::task_ref record) : record_(std::move(record)) {}
 
  private:
-  std::shared_ptr<detail::typed_task_state<T>> state_;
+  detail::typed_task_record<T>& typed() const {
+    return static_cast<detail::typed_task_record<T>&>(*record_);
+  }
+  detail::task_ref record_;
 };
 
 class event_loop {
@@ -237,7 +213,9 @@ class event_loop {
   // True when the loop has nothing to do besides the callback running now:
   // no other callback or task ready, no timer, no descriptor watched. Then
   // a callback that could go on need not come back through the loop first.
-  bool nothing_else_to_do() const { return ready_.empty() && timers_.empty() && fds_.empty(); }
+  bool nothing_else_to_do() const {
+    return ready_.empty() && task_timers_.empty() && callback_timers_.empty() && fds_.empty();
+  }
   timer_id call_later(clock::duration delay, std::function<void()> callback);
   void cancel_timer(timer_id id);
   // One-shot: runs `callback` once `fd` is readable (writable).
@@ -251,75 +229,98 @@ class event_loop {
   // The loop running on this thread, and the task it is running (nullptr
   // in a callback). For the awaitables below.
   static event_loop& current();
-  detail::task_state* running_task() const { return running_; }
+  detail::task_record* running_task() const { return running_; }
 
-  // For the awaitables: park the running task in a wait; wake it later.
-  // wait_id: what the task's wait_id is for this wait.
+  // For the awaitables: park the running task in a wait (returns the
+  // wait's id, which is also the task's wait_id until it is woken); wake
+  // it later with that id. A wake-up for a wait that is over does nothing.
   std::uint64_t park(std::coroutine_handle<> frame);
-  void wake(detail::task_state* task, std::uint64_t wait_id);
-  void add_timer(clock::time_point deadline, detail::task_state* task, std::uint64_t wait_id);
-  void wait_fd(int fd, bool write, detail::task_state* task, std::uint64_t wait_id);
-  void cancel_task(detail::task_state* task);
-  // Called by a task's root coroutine as it ends: wakes its joiners.
-  void task_finished(detail::task_state* task);
+  void wake(detail::task_record* task, std::uint64_t wait_id);
+  // Wakes `task` from its current wait at `deadline`.
+  void add_timer(clock::time_point deadline, detail::task_record* task);
+  void wait_fd(int fd, bool write, detail::task_record* task, std::uint64_t wait_id);
+  void cancel_task(detail::task_record* task);
+  // Called by a spawned task's frame as it ends: wakes its joiners.
+  void task_finished(detail::task_record& task);
 
  private:
   struct ready_item {
-    std::shared_ptr<detail::task_state> task;  // or null: a callback
+    detail::task_ref task;  // or null: a callback
     std::uint64_t wait_id = 0;
     std::function<void()> callback;
     bool timed = true;  // watched for stalls (not a call_soon_self_timed one)
   };
-  struct timer {
+  // A task's sleep: 24 bytes, as many sleeping tasks may be waiting (the
+  // wait's id orders it too: ids come from the counter of sequences).
+  struct task_timer {
+    clock::time_point deadline;
+    std::uint64_t wait_id;  // equal deadlines: first come, first served
+    detail::task_ref task;
+    bool operator>(const task_timer& other) const {
+      return deadline != other.deadline ? deadline > other.deadline : wait_id > other.wait_id;
+    }
+  };
+  // A call_later: its sequence is its timer_id.
+  struct callback_timer {
     clock::time_point deadline;
     std::uint64_t sequence;  // equal deadlines: first come, first served
-    std::shared_ptr<detail::task_state> task;
-    std::uint64_t wait_id;
     std::function<void()> callback;
-    bool operator>(const timer& other) const {
+    bool operator>(const callback_timer& other) const {
       return deadline != other.deadline ? deadline > other.deadline : sequence > other.sequence;
     }
   };
+  template <typename Timer>
+  using timer_heap = std::priority_queue<Timer, std::vector<Timer>, std::greater<>>;
   struct fd_waiters {
     ready_item reader, writer;
     bool has_reader = false, has_writer = false;
     std::uint32_t registered = 0;  // the events epoll watches for this fd
   };
 
-  void start_task(std::shared_ptr<detail::task_state> state, detail::root_coroutine root);
+  void start_task(detail::task_record& task, std::string name);
   void run_item(ready_item& item);
   void update_fd(int fd);
   void watch_or_undo(int fd, bool write);
   void add_fd_callback(int fd, bool write, std::function<void()> callback);
   void drop_fd_wait(int fd, bool write);
+  void drop_stale_timers();
   void fire_due_timers();
+  std::optional<clock::time_point> next_deadline() const;
+  void link_live(detail::task_record& task);
+  void unlink_live(detail::task_record& task);
   std::string stuck_names() const;
 
   loop_options options_;
   loop_stats stats_;
   std::deque<ready_item> ready_;
-  std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
+  // Timers in two heaps: a task's is small, a callback's holds a function.
+  // Both draw their sequence from next_sequence_, so that together they
+  // fire in (deadline, sequence) order.
+  timer_heap<task_timer> task_timers_;
+  timer_heap<callback_timer> callback_timers_;
   std::unordered_set<timer_id> pending_callbacks_;  // callback timers neither fired nor cancelled
   std::uint64_t next_sequence_ = 0;
   net::epoll_set poller_;
   std::unordered_map<int, fd_waiters> fds_;
-  std::unordered_set<detail::task_state*> live_;  // spawned, not ended (each keeps itself alive)
-  detail::task_state* running_ = nullptr;
+  // Spawned tasks that have not ended, in the order spawned: a list through
+  // their records (task_record::previous_live, next_live).
+  detail::task_record* first_live_ = nullptr;
+  detail::task_record* last_live_ = nullptr;
+  detail::task_record* running_ = nullptr;
   clock::time_point virtual_now_{};
-  event_loop* previous_ = nullptr;  // the thread's loop before this one
 };
 
 // ---- awaitables ----------------------------------------------------------
 
 namespace detail {
 // The common part of every wait: park the task, and on the way back tell it
-// if it was cancelled meanwhile.
+// if it was cancelled meanwhile. Small: it is in the frame of every waiting
+// task.
 struct wait_base {
-  event_loop* loop = nullptr;
-  task_state* task = nullptr;
-  std::uint64_t wait_id = 0;
+  task_record* task = nullptr;
   bool await_ready() const noexcept { return false; }
-  void park(std::coroutine_handle<> frame);
+  // Parks the running task of the running loop; returns that loop.
+  event_loop& park(std::coroutine_handle<> frame);
   void await_resume() const {
     if (task != nullptr) task->deliver_cancellation();
   }
@@ -374,28 +375,18 @@ task<T> timeout(event_loop::clock::duration limit, task<T> work, std::string nam
 namespace detail {
 // timed_out's message: "NAME did not finish within N ms and was cancelled".
 std::string timeout_message(const std::string& name, event_loop::clock::duration limit);
-
-template <typename T>
-root_coroutine run_root(std::shared_ptr<typed_task_state<T>> state, task<T> body) {
-  try {
-    if constexpr (std::is_void_v<T>)
-      co_await std::move(body);
-    else
-      state->value.emplace(co_await std::move(body));
-  } catch (...) {
-    state->error = std::current_exception();
-  }
-  state->loop->task_finished(state.get());
-}
 }  // namespace detail
 
+// The body's own frame is the task: no coroutine runs it on the loop's
+// behalf. Its record (in front of the frame) takes the name; the loop holds
+// the frame until the body ends (task.hpp's final_awaiter).
 template <typename T>
 join_handle<T> event_loop::spawn(task<T> body, std::string name) {
-  auto state = std::make_shared<detail::typed_task_state<T>>();
-  state->name = std::move(name);
-  state->loop = this;
-  start_task(state, detail::run_root<T>(state, std::move(body)));
-  return join_handle<T>{state};
+  const auto frame = body.release();
+  if (!frame) throw std::logic_error("spawn of an empty task (one moved from)");
+  auto& record = detail::typed_task_record<T>::of(frame);
+  start_task(record, std::move(name));
+  return join_handle<T>{detail::task_ref(&record)};
 }
 
 template <typename T>
@@ -407,15 +398,7 @@ T event_loop::run_until_complete(task<T> body, std::string name) {
 
 template <typename T>
 void join_handle<T>::cancel() {
-  if (!state_->done) state_->loop->cancel_task(state_.get());
-}
-
-template <typename T>
-void join_handle<T>::awaiter::await_suspend(std::coroutine_handle<> frame) {
-  event_loop& loop = *state->loop;
-  self = loop.running_task();
-  if (self == nullptr) throw std::logic_error("co_await on a task's handle outside a task");
-  state->joiners.emplace_back(self, loop.park(frame));
+  if (!record_->done && record_->loop != nullptr) record_->loop->cancel_task(record_.get());
 }
 
 template <typename T>

@@ -19,41 +19,37 @@
 //   `loop.spawn(answer(), "answer")` (event_loop.hpp).
 // - A task destroyed before its end (its loop was destroyed first, or it
 //   was never awaited) frees its frame and everything it was suspended with.
+// - Memory: one allocation per task, its frame with a small record in
+//   front (lab/task_record.hpp): how it ended and, once spawned, what its
+//   loop knows of it. A task awaited as a sub-call carries the record too,
+//   unused but for its result.
 //
 // Single-threaded: a task runs on the thread of its loop.
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
-#include <optional>
 #include <utility>
+
+#include <lab/task_record.hpp>
 
 namespace lab {
 
 namespace detail {
 
-// Where a finished task keeps what it produced until its awaiter takes it.
-template <typename T>
-struct task_result {
-  std::optional<T> value;
-  std::exception_ptr error;
+// return_value for a task<T>, return_void for a task<void> (a promise may
+// have only one of the two). The value goes to the task's record.
+template <typename Promise, typename T>
+struct task_return {
   template <typename U>
   void return_value(U&& result) {
-    value.emplace(std::forward<U>(result));
-  }
-  T take() {
-    if (error) std::rethrow_exception(error);
-    return std::move(*value);
+    static_cast<Promise*>(this)->record().result.value.emplace(std::forward<U>(result));
   }
 };
-
-template <>
-struct task_result<void> {
-  std::exception_ptr error;
+template <typename Promise>
+struct task_return<Promise, void> {
   void return_void() noexcept {}
-  void take() {
-    if (error) std::rethrow_exception(error);
-  }
 };
 
 }  // namespace detail
@@ -61,33 +57,53 @@ struct task_result<void> {
 template <typename T = void>
 class task {
  public:
-  struct promise_type : detail::task_result<T> {
+  struct promise_type : detail::task_return<promise_type, T> {
+    using record_type = detail::typed_task_record<T>;
+    using handle = std::coroutine_handle<promise_type>;
+
+    // The frame comes with the task's record in front of it, in one block
+    // (lab/task_record.hpp says why).
+    static void* operator new(std::size_t frame_size) { return record_type::allocate(frame_size); }
+    static void operator delete(void* frame) noexcept { record_type::frame_freed(frame); }
+
     // Who resumes when this task ends: the task that awaited it.
     std::coroutine_handle<> continuation = std::noop_coroutine();
-    // True while the awaiting task's co_await is still running this task
-    // (awaiter::await_suspend below), before it has waited for anything.
-    bool running_inline = false;
 
-    task get_return_object() { return task{handle::from_promise(*this)}; }
+    record_type& record() noexcept { return record_type::of(handle::from_promise(*this)); }
+
+    task get_return_object() {
+      record_type::check_layout(handle::from_promise(*this));
+      return task{handle::from_promise(*this)};
+    }
     std::suspend_always initial_suspend() noexcept { return {}; }  // lazy
 
-    // At the end: if the awaiting task's co_await is still on the stack
-    // (this task never waited), return to it, and it goes on without
-    // suspending. Otherwise this task was resumed by the loop after a wait:
-    // go straight to the awaiting task (symmetric transfer).
+    // At the end:
+    // - a spawned task tells its loop, which wakes the tasks awaiting its
+    //   handle and, once this step is over, frees the frame (its record
+    //   stays for the handles);
+    // - a task whose awaiting task's co_await is still on the stack (it
+    //   never waited) returns to it, and that task goes on without
+    //   suspending;
+    // - otherwise it was resumed by the loop after a wait: it goes straight
+    //   to the awaiting task (symmetric transfer).
     struct final_awaiter {
       bool await_ready() const noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> done) noexcept {
-        promise_type& promise = done.promise();
-        if (promise.running_inline) return std::noop_coroutine();
-        return promise.continuation;
+      std::coroutine_handle<> await_suspend(handle done) noexcept {
+        record_type& record = done.promise().record();
+        record.done = true;
+        if (record.loop != nullptr) {
+          detail::finish_spawned(record);  // the loop frees the frame after this step
+          return std::noop_coroutine();
+        }
+        if (record.running_inline) return std::noop_coroutine();
+        return done.promise().continuation;
       }
       void await_resume() const noexcept {}
     };
     final_awaiter final_suspend() noexcept { return {}; }
-    void unhandled_exception() noexcept { this->error = std::current_exception(); }
+    void unhandled_exception() noexcept { record().error = std::current_exception(); }
   };
-  using handle = std::coroutine_handle<promise_type>;
+  using handle = typename promise_type::handle;
 
   task() = default;
   task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
@@ -118,18 +134,22 @@ class task {
   // (true), and the task resumes it when it ends.
   struct awaiter {
     handle frame;
-    bool await_ready() const noexcept { return !frame || frame.done(); }
+    bool await_ready() const noexcept { return !frame || frame.promise().record().done; }
     bool await_suspend(std::coroutine_handle<> awaiting) noexcept {
       promise_type& promise = frame.promise();
+      auto& record = promise.record();
       promise.continuation = awaiting;
-      promise.running_inline = true;
+      record.running_inline = true;
       frame.resume();  // until it ends or waits
-      promise.running_inline = false;
-      return !frame.done();
+      record.running_inline = false;
+      return !record.done;
     }
-    T await_resume() { return frame.promise().take(); }
+    T await_resume() { return frame.promise().record().take(); }
   };
   awaiter operator co_await() && noexcept { return awaiter{frame_}; }
+
+  // Gives up the frame: the caller owns it now (event_loop::spawn).
+  handle release() noexcept { return std::exchange(frame_, {}); }
 
  private:
   explicit task(handle frame) : frame_(frame) {}
