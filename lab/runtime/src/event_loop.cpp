@@ -226,10 +226,7 @@ void event_loop::drop_fd_wait(int fd, bool write) {
   update_fd(fd);
 }
 
-// The watchdog's clock: the kernel's coarse monotonic clock, a few ns to
-// read (against tens for the precise one) and precise to a few ms, plenty
-// for a warning at 100 ms. Read twice per task step, it must be cheap.
-static event_loop::clock::duration coarse_now() {
+event_loop::clock::duration event_loop::coarse_now() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
   return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);

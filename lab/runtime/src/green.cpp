@@ -17,8 +17,6 @@
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 
-#include <time.h>
-
 #include <cstdio>
 #include <deque>
 #include <string>
@@ -75,15 +73,6 @@ thread_local bool running_here = false;
 
 // 256 KiB of address space per greenlet; only the pages it touches cost memory.
 constexpr std::size_t stack_size = 256 * 1024;
-
-// The watchdog's clock, read at every switch: the coarse clock costs a few
-// nanoseconds and ticks every few milliseconds, plenty for a warning at
-// 100 ms.
-event_loop::clock::duration coarse_now() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-}
 
 // Whether a wake-up for `wait_id` ends g's current wait; if so it is the
 // only one that does (a later one, or one for an older wait, is stale).
@@ -155,10 +144,7 @@ class hub {
   // may overtake); otherwise the wake-up was taken already.
   void give_turn(greenlet_state* g, std::uint64_t wait_id, bool check) {
     line_.push_back({g, wait_id, check});
-    if (!in_round_ && !round_scheduled_) {
-      round_scheduled_ = true;
-      loop_.call_soon_self_timed([this] { run_round(); });
-    }
+    if (!in_round_ && !round_scheduled_) schedule_round();
   }
 
   // Greenlet side: g goes to the back of the line (yield). The hot path of
@@ -219,18 +205,21 @@ class hub {
     round_left_ = line_.size();
     while (greenlet_state* next = next_in_round()) {
       transfer(nullptr, next);
-      // Back in main from came_from_, which waits now or has ended.
-      if (came_from_ != nullptr && !came_from_->context->self) {
-        finished(*came_from_);
+      // Back in main from switching_from_, which waits now or has ended.
+      if (switching_from_ != nullptr && !switching_from_->context->self) {
+        finished(*switching_from_);
         break;  // through the loop: main may have joined the one that ended
       }
     }
     in_round_ = false;
     round_left_ = 0;
-    if (!line_.empty()) {
-      round_scheduled_ = true;
-      loop_.call_soon_self_timed([this] { run_round(); });
-    }
+    if (!line_.empty()) schedule_round();
+  }
+
+  // A round among the loop's callbacks; it times its greenlets itself.
+  void schedule_round() {
+    round_scheduled_ = true;
+    loop_.call_soon_self_timed([this] { run_round(); });
   }
 
   // The greenlet whose turn is next in this round, or nullptr once the
@@ -290,9 +279,8 @@ class hub {
 #else
     (void)self;
 #endif
-    came_from_ = switching_from_;
-    if (came_from_ != nullptr)
-      came_from_->context->self = std::move(back);
+    if (switching_from_ != nullptr)
+      switching_from_->context->self = std::move(back);
     else
       main_ = std::move(back);
   }
@@ -300,8 +288,8 @@ class hub {
   // The watchdog: a greenlet that kept the thread for long without waiting
   // (a blocking call) held up every other one. Checked as it switches away.
   void note_time_of(const greenlet_state* leaving) {
-    const auto now = coarse_now();
-    if (leaving != nullptr && now - since_ > stall_warning)
+    const auto now = event_loop::coarse_now();
+    if (leaving != nullptr && now - since_ > stall_warning_)
       report_stall("greenlet '" + leaving->name + "'", leaving->name,
                    std::chrono::duration_cast<std::chrono::milliseconds>(now - since_));
     since_ = now;
@@ -353,8 +341,8 @@ class hub {
     for (auto& [joiner, id] : std::exchange(g.joiners, {})) wake(joiner, id);
   }
 
-  // asyncio's slow-callback warning is 100 ms too (and the loop's).
-  static constexpr std::chrono::milliseconds stall_warning{100};
+  // The same threshold as the loop's watchdog (asyncio's, 100 ms).
+  const std::chrono::milliseconds stall_warning_ = loop_options{}.stall_warning;
 
   event_loop loop_;
   std::deque<turn> line_;          // the turns given, in order
@@ -362,8 +350,9 @@ class hub {
   bool in_round_ = false;
   bool round_scheduled_ = false;   // a round is among the loop's callbacks
   greenlet_state* running_ = nullptr;
-  greenlet_state* switching_from_ = nullptr;  // who made the switch under way (nullptr: main)
-  greenlet_state* came_from_ = nullptr;       // who made the last switch to main
+  // Who made the last switch (nullptr: main): until the next one, who
+  // switched to the side that runs now.
+  greenlet_state* switching_from_ = nullptr;
   context::fiber main_;            // main, while a greenlet runs
   event_loop::clock::duration since_{};       // when the running side got the thread
   std::unordered_set<greenlet_state*> live_;  // started, not ended

@@ -203,6 +203,11 @@ class event_loop {
 
   // The loop's time: the real steady clock, or the virtual one.
   clock::time_point now() const;
+  // The watchdogs' clock (the loop's, and the green hub's): the kernel's
+  // coarse monotonic clock, a few ns to read (against tens for the precise
+  // one) and precise to a few ms, plenty for a warning at 100 ms. Read at
+  // every task step and every greenlet switch, it must be cheap.
+  static clock::duration coarse_now();
 
   // Callbacks (continuation-passing style), run on the loop like tasks.
   void call_soon(std::function<void()> callback);
