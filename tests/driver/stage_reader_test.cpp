@@ -227,6 +227,22 @@ TEST_CASE("a run that hit the task limit fails a check that names the limit") {
   CHECK(stage.checks.back().message.find("limit of 40 processes and threads") != std::string::npos);
 }
 
+TEST_CASE("a forked child that returned is named at the first check it disturbed") {
+  // One child returned during "first"; the copy of the harness it became
+  // went on and disturbed "third" too. The mistake is in the first.
+  std::vector<p::event> events = {p::check_start{"first"}, p::forked_child_returned{"first"},
+                                  passed("first"),         p::check_start{"second"},
+                                  passed("second"),        p::check_start{"third"},
+                                  p::forked_child_returned{"third"}, passed("third"),
+                                  p::run_end{3, 0}};
+  const auto stage = read(exited(std::move(events)));
+  CHECK_FALSE(stage.passed());
+  REQUIRE(stage.checks.size() == 4);
+  CHECK(stage.checks.back().name == "forked children end with _exit() instead of returning");
+  CHECK(stage.checks.back().message ==
+        "a child process returned into the checks during \"first\": end children with _exit()");
+}
+
 TEST_CASE("each check keeps what the program printed during it and the stage what came outside") {
   auto run = exited(all_pass(three));
   run.output_by_check["second"] = {.out = "debug line\n", .err = "", .complete = true};
