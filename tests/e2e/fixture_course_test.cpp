@@ -187,6 +187,24 @@ TEST_CASE("a data race that gives the right answer is caught by ThreadSanitizer"
   CHECK(some_check_says(report, "exercises/race.cpp:"));
 }
 
+TEST_CASE("a lock-order inversion fails the race check and says why it matters without a deadlock") {
+  const auto run = run_fixture("lock_order", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "ThreadSanitizer: lock-order-inversion"));
+  CHECK(some_check_says(report, "exercises/lock_order.cpp:"));
+  CHECK(some_check_says(report, "even if nothing deadlocked in this run"));
+  CHECK(some_check_says(report, "Take locks in one fixed order"));
+}
+
+TEST_CASE("a run whose checks fail only under ThreadSanitizer is not called race-free") {
+  const auto run = run_fixture("fails_under_tsan", {"--json"});
+  CHECK(run.exit_code == 1);
+  const auto report = lab_test::output_json(run);
+  CHECK(some_check_says(report, "under ThreadSanitizer \"sums the numbers up to 10\" failed"));
+  CHECK_FALSE(some_check_says(report, "ThreadSanitizer: data race"));
+}
+
 TEST_CASE("a fixture solution passes through --checks pointing at the checks folder") {
   const auto checks = (lab_test::fixture_course() / "checks").string();
   const auto run = run_lab({"--course", lab_test::fixture_course().string(), "--checks", checks,

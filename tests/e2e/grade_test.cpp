@@ -27,9 +27,10 @@ TEST_CASE("grade --solutions --format junit writes well-formed XML with one test
   std::ifstream counts(count_file);
   int cases = -1, failures = -1;
   counts >> cases >> failures;
-  // 18 exercises x 3 checks, one more check in "fails_check", "stuck_once" and
-  // "deadlock", and a ThreadSanitizer pass for "passes" and for "race".
-  CHECK(cases == 18 * 3 + 3 + 2);
+  // 20 exercises x 3 checks, one more check in "fails_check", "stuck_once" and
+  // "deadlock", and a ThreadSanitizer pass for "passes", "race", "lock_order"
+  // and "fails_under_tsan".
+  CHECK(cases == 20 * 3 + 3 + 4);
   CHECK(failures == 0);
 }
 
@@ -37,7 +38,7 @@ TEST_CASE("grade of the fixture students fails with exit code 1 and names each f
   const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade"});
   INFO(run.out, run.err);
   CHECK(run.exit_code == 1);
-  CHECK(run.out.find("2 passed, 16 failed") != std::string::npos);
+  CHECK(run.out.find("2 passed, 18 failed") != std::string::npos);
   CHECK(run.out.find("timed out after 2 s") != std::string::npos);
 }
 
@@ -46,6 +47,6 @@ TEST_CASE("grade --format json is one document with a verdict per exercise") {
       run_lab({"--course", lab_test::fixture_course().string(), "grade", "--format", "json"});
   const auto report = lab_test::output_json(run);
   CHECK(report["passed"] == false);
-  CHECK(report["exercises"].size() == 18);
+  CHECK(report["exercises"].size() == 20);
   CHECK(report["passed_count"] == 2);
 }
