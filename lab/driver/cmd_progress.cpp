@@ -1,6 +1,7 @@
 // lab progress: lessons seen (a bar per lesson) and exercises passed.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <ostream>
 
 #include "app.hpp"
@@ -21,11 +22,16 @@ std::string bar(std::size_t done, std::size_t total, bool unicode) {
 int run_progress(app_context& context) {
   const style s = style_for(1);
   auto& data = context.progress().data();
+  // One name column for both tables, as wide as the longest name (at least
+  // 18), so that a long name never pushes its row out of line.
+  std::size_t width = 18;
+  for (const auto& l : context.lessons().lessons) width = std::max(width, l.key.size());
+  for (const auto& e : context.the_course().exercises) width = std::max(width, e.name.size());
   *context.out << s.strong("Lessons") << "\n";
   for (const auto& l : context.lessons().lessons) {
     const auto seen =
         data["lessons"].value(l.key, nlohmann::json::object()).value("seen", std::vector<int>{});
-    *context.out << fmt::format("  {:<18} {} {:>2}/{} slides\n", l.key,
+    *context.out << fmt::format("  {:<{}} {} {:>2}/{} slides\n", l.key, width,
                                 bar(seen.size(), l.slides.size(), s.unicode), seen.size(),
                                 l.slides.size());
   }
@@ -42,7 +48,7 @@ int run_progress(app_context& context) {
     if (record != nullptr && record->value("hints_shown", 0) > 0)
       status += fmt::format(", {} hint{} seen", record->value("hints_shown", 0),
                             record->value("hints_shown", 0) == 1 ? "" : "s");
-    *context.out << fmt::format("  {:<18} {}\n", e.name, status);
+    *context.out << fmt::format("  {:<{}} {}\n", e.name, width, status);
   }
   return exit_code::ok;
 }
