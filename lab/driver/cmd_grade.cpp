@@ -1,5 +1,6 @@
-// lab grade: every exercise, one report, exit 0 only if all pass. CI runs it;
-// `--solutions` is how the course checks itself.
+// lab grade: every exercise, one report, exit 0 only if all pass. CI runs it,
+// and Gradescope (--format gradescope); `--solutions` is how the course checks
+// itself.
 #include <fmt/core.h>
 
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include "app.hpp"
 #include "exercise_run.hpp"
+#include "gradescope_report.hpp"
 #include "report.hpp"
 #include "terminal.hpp"
 
@@ -43,6 +45,8 @@ int run_grade(const grade_options& options, app_context& context) {
     report << grade_json(results).dump(2) << "\n";
   } else if (options.format == "junit") {
     report << grade_junit(results);
+  } else if (options.format == "gradescope") {
+    report << grade_gradescope(c, results).dump(2) << "\n";
   } else {
     print_grade(report, results, to_file ? style{} : style_for(1));
   }
@@ -72,8 +76,10 @@ void setup_grade(CLI::App& app, app_context& context) {
       "grade", "Check every exercise and write one report (exit 0 only if all pass)");
   sub->add_flag("--solutions", options->solutions,
                 "Grade the reference solutions (the course's self-check)");
-  sub->add_option("--format", options->format, "Report format")
-      ->check(CLI::IsMember({"text", "json", "junit"}))
+  sub->add_option("--format", options->format,
+                  "Report format: text, json, junit (CI test reporters) or gradescope (an "
+                  "autograder's results.json)")
+      ->check(CLI::IsMember({"text", "json", "junit", "gradescope"}))
       ->capture_default_str();
   sub->add_option("--output", options->output,
                   "Write the report to this file instead of standard output");

@@ -34,14 +34,6 @@ TEST_CASE("grade --solutions --format junit writes well-formed XML with one test
   CHECK(failures == 0);
 }
 
-TEST_CASE("grade of the fixture students fails with exit code 1 and names each failure") {
-  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade"});
-  INFO(run.out, run.err);
-  CHECK(run.exit_code == 1);
-  CHECK(run.out.find("2 passed, 18 failed") != std::string::npos);
-  CHECK(run.out.find("timed out after 2 s") != std::string::npos);
-}
-
 TEST_CASE("grade --format json is one document with a verdict per exercise") {
   const auto run =
       run_lab({"--course", lab_test::fixture_course().string(), "grade", "--format", "json"});
@@ -49,4 +41,36 @@ TEST_CASE("grade --format json is one document with a verdict per exercise") {
   CHECK(report["passed"] == false);
   CHECK(report["exercises"].size() == 20);
   CHECK(report["passed_count"] == 2);
+}
+
+// One grade of the fixture students serves two tests' worth of checks: the
+// terminal's summary, and the Gradescope file written beside it.
+TEST_CASE("grade of the fixture students fails with exit code 1 and writes gradescope results") {
+  const auto folder = lab_test::fresh_temp_dir();
+  const auto results = folder / "results.json";
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade", "--format",
+                            "gradescope", "--output", results.string()});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("2 passed, 18 failed") != std::string::npos);  // the terminal still says it
+  CHECK(run.out.find("timed out after 2 s") != std::string::npos);
+  const auto report = nlohmann::json::parse(lab_test::read_text(results));
+  const auto info = nlohmann::json::parse(
+      lab_test::read_text(lab_test::fixture_course() / "exercises" / "info.json"));
+  std::size_t stages = 0;
+  for (const auto& exercise : info["exercises"])
+    stages += exercise.contains("stages") ? exercise["stages"].size() : 1;
+  REQUIRE(report["tests"].size() == stages);
+  int passed = 0;
+  for (const auto& test : report["tests"]) passed += test["score"].get<int>();
+  CHECK(report["score"] == passed);
+  CHECK(passed == 2);  // "passes" and "hangs_when_timed", each one stage
+  bool named_the_wrong_sum = false, showed_the_compiler = false;
+  for (const auto& test : report["tests"]) {
+    const std::string output = test["output"];
+    named_the_wrong_sum |= output.find("work(10, 2) == 55 is 45 == 55") != std::string::npos;
+    showed_the_compiler |= output.find("compile_error.cpp:4:3: error:") != std::string::npos;
+  }
+  CHECK(named_the_wrong_sum);
+  CHECK(showed_the_compiler);
 }
