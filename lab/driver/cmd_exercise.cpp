@@ -1,14 +1,19 @@
 // lab exercise NAME / lab solution NAME: build the student's file (or the
-// reference solution) with the hidden checks, run them boxed, and report.
+// reference solution) with the hidden checks, run them boxed, and report;
+// with --watch, again after every save.
 #include <fmt/core.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 #include <ostream>
+#include <system_error>
 
 #include "app.hpp"
 #include "exercise_run.hpp"
+#include "file_watch.hpp"
 #include "invocation.hpp"
 #include "report.hpp"
 #include "settings.hpp"
@@ -25,6 +30,7 @@ struct exercise_options {
   bool json = false;
   bool no_timings = false;
   bool verbose = false;
+  bool watch = false;
 };
 
 // Merges this run into the student's progress: stages that passed now are
@@ -40,6 +46,70 @@ void record_progress(app_context& context, const exercise& e, const exercise_res
     std::sort(passed.begin(), passed.end());
     progress.record_run(e.name, passed.size() == e.stages.size(), passed);
   });
+}
+
+// One run of the checks (and the timings), reported; its exit code.
+int check_once(const exercise& e, const run_options& run, const exercise_options& options,
+               app_context& context) {
+  const style s = style_for(1);
+  const course& c = context.the_course();
+  const bool terminal = isatty(STDOUT_FILENO) != 0 && !options.json;
+  if (options.json) {
+    const exercise_result result = run_exercise(c, e, run);
+    *context.out << exercise_json(result).dump(2) << "\n";
+    if (run.source == code_source::exercise && result.build.ok) record_progress(context, e, result);
+    return exit_code_for(result);
+  }
+  // The verdict first; then the timings, row by row as they are measured.
+  // On a terminal, a status line says what is happening meanwhile.
+  if (!run.env.empty()) *context.out << s.note(settings_note(run.env)) << "\n";
+  if (terminal)
+    *context.out << s.note(fmt::format("building and checking {}...", e.name)) << std::flush;
+  exercise_result result = run_checks(c, e, run);
+  if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
+  print_verdict(*context.out, e, result, s, options.verbose);
+  if (run.timings && e.timing &&
+      std::any_of(result.stages.begin(), result.stages.end(),
+                  [](const stage_result& x) { return x.passed(); })) {
+    print_timing_header(*context.out, e, result, s);
+    run_timings(c, e, run, result, [&](const std::vector<timing_result>& row) {
+      print_timing_rows(*context.out, row);
+    });
+    print_timing_footer(*context.out, result, s);
+  }
+  print_next_step(*context.out, e, result, s);
+  if (run.source == code_source::exercise && result.build.ok) record_progress(context, e, result);
+  return exit_code_for(result);
+}
+
+// --watch: checks, then checks again after every save of the file, until
+// Ctrl-C (so lab ends with exit code 130, as any command Ctrl-C stops).
+int watch_exercise(const exercise& e, const run_options& run, const exercise_options& options,
+                   app_context& context) {
+  const course& c = context.the_course();
+  const std::filesystem::path file =
+      run.source == code_source::exercise ? c.exercise_file(e) : c.solution_file(e);
+  const std::string shown = std::filesystem::relative(file, c.root).string();
+  std::optional<file_watch> watch;
+  try {
+    watch.emplace(file);  // before the first run, so that a save during it counts
+  } catch (const std::system_error& error) {
+    *context.err << fmt::format("lab: cannot watch {}: {}; run without --watch\n", shown,
+                                error.what());
+    return exit_code::lab_error;
+  }
+  const style s = style_for(1);
+  int code = check_once(e, run, options, context);
+  for (;;) {
+    if (context.cancel != nullptr && context.cancel->load()) return code;  // Ctrl-C in the run
+    *context.out << s.note(fmt::format("Watching {}: save it to check again; Ctrl-C stops.",
+                                       shown))
+                 << "\n"
+                 << std::flush;
+    if (!watch->wait_for_save(context.cancel)) return code;
+    *context.out << "\n" << s.strong(fmt::format("── {} saved: checking again ──", shown)) << "\n";
+    code = check_once(e, run, options, context);
+  }
 }
 
 int run_exercise_command(const exercise_options& options, code_source source,
@@ -61,7 +131,6 @@ int run_exercise_command(const exercise_options& options, code_source source,
   run.cancel = context.cancel;
   run.env = context.settings_env();
   const style s = style_for(1);
-  const course& c = context.the_course();
   const bool terminal = isatty(STDOUT_FILENO) != 0 && !options.json;
   // Waiting for another lab's build says so: on the status line on a
   // terminal, else as a line of its own on stderr (stdout may be JSON).
@@ -71,32 +140,8 @@ int run_exercise_command(const exercise_options& options, code_source source,
     else
       *context.err << "lab: " << message << "...\n" << std::flush;
   };
-  if (options.json) {
-    const exercise_result result = run_exercise(c, *e, run);
-    *context.out << exercise_json(result).dump(2) << "\n";
-    if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
-    return exit_code_for(result);
-  }
-  // The verdict first; then the timings, row by row as they are measured.
-  // On a terminal, a status line says what is happening meanwhile.
-  if (!run.env.empty()) *context.out << s.note(settings_note(run.env)) << "\n";
-  if (terminal)
-    *context.out << s.note(fmt::format("building and checking {}...", e->name)) << std::flush;
-  exercise_result result = run_checks(c, *e, run);
-  if (terminal) *context.out << "\r\x1b[2K";  // erase the status line
-  print_verdict(*context.out, *e, result, s, options.verbose);
-  if (run.timings && e->timing &&
-      std::any_of(result.stages.begin(), result.stages.end(),
-                  [](const stage_result& x) { return x.passed(); })) {
-    print_timing_header(*context.out, *e, result, s);
-    run_timings(c, *e, run, result, [&](const std::vector<timing_result>& row) {
-      print_timing_rows(*context.out, row);
-    });
-    print_timing_footer(*context.out, result, s);
-  }
-  print_next_step(*context.out, *e, result, s);
-  if (source == code_source::exercise && result.build.ok) record_progress(context, *e, result);
-  return exit_code_for(result);
+  if (options.watch) return watch_exercise(*e, run, options, context);
+  return check_once(*e, run, options, context);
 }
 
 // More workers than this is not a timing question but a fork bomb: the box's
@@ -120,6 +165,9 @@ CLI::App* add_exercise_like(CLI::App& app, app_context& context, const char* nam
       ->check(seed_validator());
   sub->add_flag("--json", options->json, "Print the whole result as one JSON document");
   sub->add_flag("--no-timings", options->no_timings, "Skip the timing table");
+  sub->add_flag("--watch", options->watch,
+                "Check again each time you save the file, until Ctrl-C")
+      ->excludes(sub->get_option("--json"));
   sub->add_flag("-v,--verbose", options->verbose,
                 "Show everything your program printed, check by check (printf debugging); "
                 "--json always has it");

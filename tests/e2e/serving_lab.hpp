@@ -1,6 +1,7 @@
-// `lab serve NAME args...` run in the background by a test, as a student
-// runs it in a terminal: its standard input a pipe (for Enter) and its
-// output a pipe (to learn the port it listens on). Killed when destroyed.
+// lab run in the background by a test, as a student runs it in a terminal:
+// its standard input a pipe (for Enter) and its output a pipe (to learn the
+// port a server listens on, or to wait for a line). Killed when destroyed.
+// serving_lab is `lab serve NAME args...`; background_lab any command.
 #pragma once
 
 #include <poll.h>
@@ -24,10 +25,11 @@ namespace lab_test {
 
 using namespace std::chrono_literals;
 
-class serving_lab {
+class background_lab {
  public:
-  explicit serving_lab(std::vector<std::string> args) {
-    args.insert(args.begin(), {LAB_BINARY, "serve"});
+  // `args` without the program: {"--course", dir, "exercise", "x", "--watch"}.
+  explicit background_lab(std::vector<std::string> args) {
+    args.insert(args.begin(), LAB_BINARY);
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -53,7 +55,7 @@ class serving_lab {
     input_ = lab::unique_fd(to_lab[1]);
     output_ = lab::unique_fd(from_lab[0]);
   }
-  ~serving_lab() {
+  ~background_lab() {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
@@ -72,6 +74,20 @@ class serving_lab {
       if (!read_some(100ms)) break;
     }
     return 0;
+  }
+
+  // Reads lab's output until `text` has appeared `times` times in all
+  // (false if it has not within `deadline`, or lab ended first).
+  bool wait_for(const std::string& text, int times = 1, std::chrono::seconds deadline = 120s) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < until) {
+      int seen = 0;
+      for (auto at = output.find(text); at != std::string::npos; at = output.find(text, at + 1))
+        ++seen;
+      if (seen >= times) return true;
+      if (!read_some(100ms)) return false;
+    }
+    return false;
   }
 
   void press_enter() { REQUIRE(write(input_.get(), "\n", 1) == 1); }
@@ -109,6 +125,17 @@ class serving_lab {
 
   pid_t pid_ = -1;
   lab::unique_fd input_, output_;
+};
+
+class serving_lab : public background_lab {
+ public:
+  explicit serving_lab(std::vector<std::string> args) : background_lab(with_serve(std::move(args))) {}
+
+ private:
+  static std::vector<std::string> with_serve(std::vector<std::string> args) {
+    args.insert(args.begin(), "serve");
+    return args;
+  }
 };
 
 }  // namespace lab_test
