@@ -6,6 +6,8 @@
 #include <cmath>
 #include <string>
 
+#include "invocation.hpp"
+
 namespace lab {
 namespace {
 
@@ -115,8 +117,8 @@ json grade_gradescope(const course& c, const std::vector<exercise_result>& resul
         " The grading machine was too busy to decide {} stage{}: that is not a verdict on your "
         "code; submit again, or ask for a regrade.",
         undecided, undecided == 1 ? "" : "s");
-  summary += fmt::format(" Inputs came from seed {}: `lab exercise NAME --seed {}` replays them.",
-                         seed, seed);
+  summary += fmt::format(" Inputs came from seed {}: `{}` replays them.", seed,
+                         lab_command(fmt::format("exercise NAME --seed {}", seed)));
   return {{"score", score},
           {"execution_time", static_cast<long>(std::lround(seconds))},
           {"output", summary},

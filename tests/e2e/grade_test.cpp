@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -73,4 +74,69 @@ TEST_CASE("grade of the fixture students fails with exit code 1 and writes grade
   }
   CHECK(named_the_wrong_sum);
   CHECK(showed_the_compiler);
+}
+
+namespace {
+
+// A class of four in `dir`, from the fixture course's files: alice hands in
+// two right answers, bob (a clone with exercises/) a wrong one, carol a
+// symbolic link to the course's own solution, dave nothing.
+void make_class(const std::filesystem::path& course, const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir / "alice");
+  fs::create_directories(dir / "bob" / "exercises");
+  fs::create_directories(dir / "carol");
+  fs::create_directories(dir / "dave");
+  fs::copy_file(course / "solutions/passes.cpp", dir / "alice/passes.cpp");
+  fs::copy_file(course / "solutions/fails_check.cpp", dir / "alice/fails_check.cpp");
+  fs::copy_file(course / "exercises/fails_check.cpp", dir / "bob/exercises/fails_check.cpp");
+  fs::create_symlink(course / "solutions/passes.cpp", dir / "carol/passes.cpp");
+}
+
+}  // namespace
+
+TEST_CASE("grade --class grades each student's files and counts a symbolic link as nothing") {
+  namespace fs = std::filesystem;
+  const auto course = lab_test::fresh_temp_dir() / "course";
+  fs::copy(lab_test::fixture_course(), course, fs::copy_options::recursive);
+  const auto dir = lab_test::fresh_temp_dir() / "class";
+  make_class(course, dir);
+
+  const auto run = run_lab({"--course", course.string(), "grade", "--class", dir.string(),
+                            "--format", "json"});
+  INFO(run.out, run.err);
+  CHECK(run.exit_code == 0);  // a student's failure is a grade, not an error
+  const auto report = lab_test::output_json(run);
+  REQUIRE(report["students"].size() == 4);
+  const auto exercise_of = [&](std::size_t student, const std::string& name) {
+    for (const auto& entry : report["students"][student]["exercises"])
+      if (entry["exercise"] == name) return entry;
+    FAIL("no exercise " << name);
+    return nlohmann::json();
+  };
+  CHECK(report["students"][0]["student"] == "alice");
+  CHECK(report["students"][0]["stages_passed"] == 2);
+  CHECK(exercise_of(0, "passes")["result"]["passed"] == true);
+  CHECK(exercise_of(1, "fails_check")["handed_in"] == true);
+  CHECK(exercise_of(1, "fails_check")["stages_passed"] == 0);
+  CHECK(exercise_of(1, "passes")["handed_in"] == false);
+  CHECK(exercise_of(2, "passes")["handed_in"] == false);  // the link to the solution
+  CHECK(report["students"][3]["stages_passed"] == 0);
+  // No student's code is left in the work folder.
+  for (const auto& entry : fs::directory_iterator(course / ".lab/class/exercises"))
+    CHECK(entry.path().filename() == "info.json");
+
+  const auto csv = run_lab({"--course", course.string(), "grade", "--class", dir.string(),
+                            "--format", "csv"});
+  INFO(csv.out);
+  CHECK(csv.out.find("student,passes,fails_check,") == 0);
+  CHECK(csv.out.find("\nalice,1,1,") != std::string::npos);
+  CHECK(csv.out.find("\nbob,,0,") != std::string::npos);
+}
+
+TEST_CASE("grade --class on something that is not a folder says what it wants") {
+  const auto run = run_lab({"--course", lab_test::fixture_course().string(), "grade", "--class",
+                            "/nonexistent/class"});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("--class wants a folder with one folder per student") != std::string::npos);
 }
