@@ -156,6 +156,8 @@ std::vector<student_result> grade_class(
       }
       student.exercises.emplace_back(std::move(r));
     }
+    // Ctrl-C during this student: half a grade is no grade; leave them out.
+    if (options.cancel != nullptr && options.cancel->load()) break;
     results.push_back(std::move(student));
   }
   hand_in(work, std::vector<fs::path>(c.exercises.size()));  // leave no student's code behind

@@ -41,8 +41,8 @@ std::filesystem::path handed_in(const std::filesystem::path& student, const exer
 
 // Grades every student in `dir` with `options` (their source and timings are
 // ignored: students' files, no timings). `on_student(name, index, count)` is
-// called before each student. Stops early, with the students graded so far,
-// once *options.cancel is true. Throws std::filesystem::filesystem_error if
+// called before each student. Stops early once *options.cancel is true, with
+// the students graded whole before then. Throws std::filesystem::filesystem_error if
 // the work folder cannot be made.
 std::vector<student_result> grade_class(
     const course& c, const std::filesystem::path& dir, run_options options,
