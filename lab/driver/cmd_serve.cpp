@@ -33,18 +33,18 @@ struct serve_options {
 // stop; the server then runs until Ctrl-C.
 class stop_watcher {
  public:
-  stop_watcher(const std::atomic<bool>* interrupted, std::atomic<bool>& stop)
-      : thread_([this, interrupted, &stop] { watch(interrupted, stop); }) {}
+  stop_watcher(const std::atomic<bool>* ctrl_c, std::atomic<bool>& stop)
+      : thread_([this, ctrl_c, &stop] { watch(ctrl_c, stop); }) {}
   ~stop_watcher() {
     done_.store(true);
     thread_.join();
   }
 
  private:
-  void watch(const std::atomic<bool>* interrupted, std::atomic<bool>& stop) {
+  void watch(const std::atomic<bool>* ctrl_c, std::atomic<bool>& stop) {
     bool reading = true;
     while (!done_.load()) {
-      if (interrupted != nullptr && interrupted->load()) stop.store(true);
+      if (ctrl_c != nullptr && ctrl_c->load()) stop.store(true);
       pollfd input{STDIN_FILENO, POLLIN, 0};
       const int ready = ::poll(&input, reading ? 1 : 0, 100);  // 100 ms: notice done_ and Ctrl-C
       if (ready <= 0) continue;

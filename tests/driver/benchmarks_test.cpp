@@ -25,7 +25,7 @@ fs::path benchmarks_file(const std::string& text) {
 }
 
 // The message load_benchmarks throws for `text`, or "" if it loads.
-std::string load_error(const std::string& text) {
+std::string benchmarks_load_error(const std::string& text) {
   try {
     lab::load_benchmarks(benchmarks_file(text));
   } catch (const lab::course_error& error) {
@@ -62,20 +62,20 @@ TEST_CASE("a benchmarks file gives each entry its demo params and targets") {
 }
 
 TEST_CASE("a malformed benchmarks file is refused with its file line and what to fix") {
-  CHECK(load_error("{\"benchmarks\": [\n  {\"name\": \"x\",}\n]}")
+  CHECK(benchmarks_load_error("{\"benchmarks\": [\n  {\"name\": \"x\",}\n]}")
             .find("benchmarks.json:2: not valid JSON") != std::string::npos);
-  CHECK(load_error("[]").find("expected {\"benchmarks\"") != std::string::npos);
-  CHECK(load_error(R"({"benchmarks": [{"name": "x"}]})").find("benchmark x: no \"demo\"") !=
+  CHECK(benchmarks_load_error("[]").find("expected {\"benchmarks\"") != std::string::npos);
+  CHECK(benchmarks_load_error(R"({"benchmarks": [{"name": "x"}]})").find("benchmark x: no \"demo\"") !=
         std::string::npos);
-  CHECK(load_error(R"({"benchmarks": [{"name": "x", "demo": "d", "params": "oops"}]})")
+  CHECK(benchmarks_load_error(R"({"benchmarks": [{"name": "x", "demo": "d", "params": "oops"}]})")
             .find("oops") != std::string::npos);
-  CHECK(load_error("{\"benchmarks\": [\n{\"name\": \"x\", \"demo\": \"d\",\n \"targets\": "
+  CHECK(benchmarks_load_error("{\"benchmarks\": [\n{\"name\": \"x\", \"demo\": \"d\",\n \"targets\": "
                    "[{\"metric\": \"m\", \"near\": 5}]}]}")
             .find("benchmarks.json:2: benchmark x: a \"near\" target needs a \"tolerance\"") !=
         std::string::npos);
-  CHECK(load_error(R"({"benchmarks": [{"name": "x", "demo": "d", "targets": [{"metric": "m"}]}]})")
+  CHECK(benchmarks_load_error(R"({"benchmarks": [{"name": "x", "demo": "d", "targets": [{"metric": "m"}]}]})")
             .find("needs \"at_least\", \"at_most\" or \"near\"") != std::string::npos);
-  CHECK(load_error(R"({"benchmarks": []})").empty());
+  CHECK(benchmarks_load_error(R"({"benchmarks": []})").empty());
 }
 
 TEST_CASE("a near target is met only within its tolerance on either side") {
