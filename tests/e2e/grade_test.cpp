@@ -103,8 +103,7 @@ void make_class(const std::filesystem::path& course, const std::filesystem::path
 
 TEST_CASE("grade --class grades each student's files and counts a symbolic link as nothing") {
   namespace fs = std::filesystem;
-  const auto course = lab_test::fresh_temp_dir() / "course";
-  fs::copy(lab_test::fixture_course(), course, fs::copy_options::recursive);
+  const auto course = lab_test::fixture_course_copy();
   const auto dir = lab_test::fresh_temp_dir() / "class";
   make_class(course, dir);
 

@@ -97,6 +97,11 @@ std::string first_address(const std::string& text) {
 fs::path fixture_course() {
   return fs::path(LAB_TEST_SOURCE_DIR) / "tests" / "fixtures" / "course";
 }
+fs::path fixture_course_copy() {
+  const fs::path course = fresh_temp_dir() / "course";
+  fs::copy(fixture_course(), course, fs::copy_options::recursive);
+  return course;
+}
 fs::path repository() {
   return LAB_TEST_SOURCE_DIR;
 }

@@ -40,6 +40,9 @@ std::string first_address(const std::string& text);
 // The fixture course under tests/fixtures/course, and the repository itself.
 std::filesystem::path fixture_course();
 std::filesystem::path repository();
+// A copy of the fixture course in a fresh temporary folder, for a test that
+// edits it (or lets lab write into it).
+std::filesystem::path fixture_course_copy();
 
 // The whole content of a text file ("" if it cannot be read).
 std::string read_text(const std::filesystem::path& path);

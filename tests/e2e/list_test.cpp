@@ -37,9 +37,7 @@ TEST_CASE("lab list lines its columns up whatever the length of a lesson name") 
 TEST_CASE("lab progress lines its statuses up whatever the length of an exercise name") {
   // The fixture course, with one more exercise whose name is longer than
   // any column a fixed width would have given it.
-  const auto course = lab_test::fresh_temp_dir() / "course";
-  std::filesystem::copy(lab_test::fixture_course(), course,
-                        std::filesystem::copy_options::recursive);
+  const auto course = lab_test::fixture_course_copy();
   const auto info_path = course / "exercises" / "info.json";
   auto info = nlohmann::json::parse(lab_test::read_text(info_path));
   const std::string long_name = "an_exercise_with_a_rather_long_name";

@@ -13,13 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A copy of the fixture course that a test may edit.
-fs::path course_copy() {
-  const auto course = lab_test::fresh_temp_dir() / "course";
-  fs::copy(lab_test::fixture_course(), course, fs::copy_options::recursive);
-  return course;
-}
-
 // Saves `text` as vim does: a new file, renamed over the old one.
 void save_by_rename(const fs::path& file, const std::string& text) {
   const auto temporary = file.parent_path() / ".save-in-progress";
@@ -30,7 +23,7 @@ void save_by_rename(const fs::path& file, const std::string& text) {
 }  // namespace
 
 TEST_CASE("exercise --watch checks again after each save and stops at Ctrl-C") {
-  const auto course = course_copy();
+  const auto course = lab_test::fixture_course_copy();
   const auto file = course / "exercises" / "fails_check.cpp";
   const std::string wrong = lab_test::read_text(file);
   const std::string right = lab_test::read_text(course / "solutions" / "fails_check.cpp");
@@ -59,7 +52,7 @@ TEST_CASE("exercise --watch checks again after each save and stops at Ctrl-C") {
 }
 
 TEST_CASE("a save of another file in the folder does not start a run") {
-  const auto course = course_copy();
+  const auto course = lab_test::fixture_course_copy();
   lab_test::background_lab lab(
       {"--course", course.string(), "exercise", "passes", "--watch", "--no-timings"});
   REQUIRE(lab.wait_for("Watching exercises/passes.cpp", 1));
